@@ -1,0 +1,129 @@
+/*
+ * codec.h - the credential codec API.
+ *
+ * Every format (flask, starlette, django, express, jwt, gorilla, rails)
+ * fills one struct sb_codec and is listed once in the registry in
+ * src/codec/codec.c; nothing else switches on the format.
+ *
+ * Two layers:
+ *  - the format ops (struct sb_codec) turn credential bytes into the
+ *    format's session data plus timestamps, and back, verifying signatures
+ *    and the framework's own validity rules;
+ *  - sb_credential_decode() / sb_credential_encode() wrap them with what is
+ *    the same for every format: size caps, subject extraction, field
+ *    renames and the canonical sid.
+ *
+ * Thread safety: decode and encode may run on many threads at once with the
+ * same profile.  A codec keeps per-thread scratch (MAC contexts) in
+ * thread-local storage, never in the shared profile.
+ */
+#ifndef SESSIONBRIDGE_CODEC_H
+#define SESSIONBRIDGE_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sessionbridge/err.h"
+#include "sessionbridge/profile.h"
+#include "sessionbridge/session.h"
+
+/* Caps applied to every credential (FORMATS.md section 0). */
+#define SB_TOKEN_MAX 8192             /* longest credential string accepted
+                                         (a JWT in a header may exceed the
+                                         4096 of a cookie) */
+#define SB_COOKIE_MAX 4096            /* longest cookie value accepted */
+#define SB_DECOMPRESSED_MAX (1u << 20) /* inflate stops with too_large past
+                                          this many bytes */
+#define SB_JSON_DEPTH_MAX 32          /* deepest JSON nesting accepted */
+
+/* What the caller knows about the request the credential came with. */
+struct sb_codec_ctx {
+    int64_t now;             /* Unix seconds used for every time check */
+    const char *client_addr; /* first X-Forwarded-For entry, else the peer
+                                address; NULL when unknown */
+    const char *user_agent;  /* User-Agent header; NULL when absent */
+};
+
+struct sb_codec {
+    const char *name; /* the value of "format = ..." */
+
+    /* True when the format carries a session id of its own (express sid,
+     * rails session_id, jwt sid/jti); false when the canonical sid has to
+     * travel in profile->sid_field of the data. */
+    bool native_sid;
+
+    /* Characters the framework percent-encodes in the cookie value on the
+     * wire (express: ":+/", rails: "+/="), and so percent-decodes when it
+     * reads a Cookie header; NULL when the value goes on the wire as is. */
+    const char *cookie_escape;
+
+    /* Accepts one format-specific config key of a [profile.X] section
+     * (generic keys never reach it).  Unknown keys: fail with SB_ERR_CONFIG
+     * and a message naming the key.  May be NULL: no extra keys. */
+    int (*configure)(struct sb_profile *p, const char *key, const char *value,
+                     struct sb_err *err);
+
+    /* Runs once after the section is read: validate, derive keys, parse
+     * PEMs into p->codec_state.  May be NULL. */
+    int (*prepare)(struct sb_profile *p, struct sb_err *err);
+
+    /* Frees p->codec_state.  May be NULL. */
+    void (*release)(struct sb_profile *p);
+
+    /* Verifies token[0..len) and fills out: data (the format's session
+     * data, a JSON object), issued_at, expires_at, and sid / subject when
+     * the format has them natively.  On failure out is left reset. */
+    int (*decode)(const struct sb_profile *p, const char *token, size_t len,
+                  const struct sb_codec_ctx *ctx, struct sb_session *out,
+                  struct sb_err *err);
+
+    /* Serialises and signs s (data already in the format's field names,
+     * the sid already placed for formats without a native one) into a new
+     * NUL-terminated string in *out, which the caller frees with free(). */
+    int (*encode)(const struct sb_profile *p, const struct sb_session *s,
+                  const struct sb_codec_ctx *ctx, char **out,
+                  struct sb_err *err);
+};
+
+/* The codec named `name`, or NULL. */
+const struct sb_codec *sb_codec_find(const char *name);
+
+/* The names of every registered codec, for error messages: writes
+ * "flask | starlette | ..." into buf. */
+void sb_codec_list_names(char *buf, size_t size);
+
+/* Decodes a credential with profile p into the canonical session `out`
+ * (initialised by the caller): enforces SB_TOKEN_MAX, runs codec->decode,
+ * then fills subject from p->subject_field, applies renames, sets
+ * out->profile and the sid (native; else data[p->sid_field], removed from
+ * the data; else derived from a hash of the profile name and token so the
+ * same credential always maps to the same sid). */
+int sb_credential_decode(const struct sb_profile *p, const char *token,
+                         size_t len, const struct sb_codec_ctx *ctx,
+                         struct sb_session *out, struct sb_err *err);
+
+/* Encodes the canonical session s for profile p: copies the data, applies
+ * renames in reverse, writes the subject into p->subject_field and the sid
+ * into p->sid_field (formats without a native sid), then codec->encode.
+ * *out is a new string the caller frees. */
+int sb_credential_encode(const struct sb_profile *p,
+                         const struct sb_session *s,
+                         const struct sb_codec_ctx *ctx, char **out,
+                         struct sb_err *err);
+
+/* Writes the full Set-Cookie header value for p's cookie carrying the
+ * credential `value` (percent-encoding codec->cookie_escape characters) into
+ * a new string.  now is used for Expires.  Caller frees. */
+int sb_cookie_build(const struct sb_profile *p, const char *value,
+                    int64_t now, char **out, struct sb_err *err);
+
+/* Turns a cookie value as read from a Cookie header into the credential:
+ * percent-decodes it when the codec escapes on the wire, else copies it.
+ * Writes at most size-1 bytes and a NUL into buf; returns the length or -1
+ * (too_large / malformed). */
+long sb_cookie_value_decode(const struct sb_profile *p, const char *value,
+                            size_t len, char *buf, size_t size,
+                            struct sb_err *err);
+
+#endif

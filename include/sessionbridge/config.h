@@ -1,0 +1,98 @@
+/*
+ * config.h - the daemon's and the CLI's configuration, read from one INI
+ * file.  A struct sb_config is immutable once loaded and reference-counted,
+ * so a SIGHUP reload can swap it while requests still use the old one.
+ *
+ * Every key can be overridden by SESSIONBRIDGE_<SECTION>_<KEY> in the
+ * environment (section and key upper-cased, '.' and '-' as '_', so
+ * [profile.legacy] salt is SESSIONBRIDGE_PROFILE_LEGACY_SALT).  Secrets are
+ * only ever read from files (*_file keys).  Unknown sections and keys are
+ * errors; every error names file:line, section and key.
+ */
+#ifndef SESSIONBRIDGE_CONFIG_H
+#define SESSIONBRIDGE_CONFIG_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sessionbridge/err.h"
+#include "sessionbridge/log.h"
+#include "sessionbridge/profile.h"
+#include "sessionbridge/redis_url.h"
+
+/* Roles a caller of the HTTP API can hold (X-Bridge-Token). */
+enum sb_role { SB_ROLE_NONE = 0, SB_ROLE_BACKEND = 1, SB_ROLE_ADMIN = 2 };
+
+struct sb_api_token {
+    enum sb_role role;
+    unsigned char digest[32]; /* SHA-256 of the token; the token itself is
+                                 not kept */
+};
+
+/* Endpoint families that may be opened to loopback callers. */
+#define SB_OPEN_AUTH 0x1u
+#define SB_OPEN_VALIDATE 0x2u
+
+struct sb_config {
+    char *path;                  /* file it was read from; owned */
+
+    /* [http] */
+    char *listen_host;           /* "127.0.0.1" */
+    unsigned listen_port;        /* 8080; 0 = any free port */
+    unsigned threads;            /* worker threads; 0 in the file = cores */
+    size_t max_body;             /* bytes; 413 beyond */
+    size_t max_header;           /* per-connection memory for headers */
+    unsigned max_connections;
+    unsigned idle_timeout;       /* seconds a keep-alive connection may idle */
+    unsigned drain_timeout;      /* seconds SIGTERM waits for requests */
+    char *port_file;             /* write the bound port here (tests) */
+
+    /* [redis] */
+    struct sb_redis_url redis;   /* parsed url, password from password_file */
+    char *prefix;                /* key prefix, "sb:" */
+    unsigned connect_timeout_ms;
+    unsigned command_timeout_ms;
+
+    /* [log] */
+    enum sb_log_level log_level;
+
+    /* [api] */
+    struct sb_api_token *tokens; /* from tokens_file; owned */
+    size_t token_count;
+    unsigned open_on_loopback;   /* SB_OPEN_* bits */
+
+    /* [route] */
+    char *route_legacy;          /* profile names; NULL when unset */
+    char *route_new;
+    char *route_mint;
+
+    /* [profile.NAME] sections, in file order */
+    struct sb_profile *profiles; /* owned array */
+    size_t profile_count;
+
+    atomic_int refs;             /* sb_config_ref / sb_config_unref */
+};
+
+/* Reads, validates and prepares the config at path (profiles' keys
+ * derived, PEMs parsed).  *out has one reference.  On failure err holds
+ * "file:line: [section] key: what is wrong". */
+int sb_config_load(const char *path, struct sb_config **out,
+                   struct sb_err *err);
+
+/* Takes / drops a reference; the last unref frees everything and wipes
+ * the secrets. */
+struct sb_config *sb_config_ref(struct sb_config *cfg);
+void sb_config_unref(struct sb_config *cfg);
+
+/* The profile called name, or NULL. */
+const struct sb_profile *sb_config_profile(const struct sb_config *cfg,
+                                           const char *name);
+
+/* The role of the caller token tok[0..n), SB_ROLE_NONE when unknown
+ * (compared in constant time against every configured token). */
+enum sb_role sb_config_token_role(const struct sb_config *cfg,
+                                  const char *tok, size_t n);
+
+#endif

@@ -1,0 +1,286 @@
+/* codec.c - the codec registry and what every format shares: size caps,
+ * subject and sid placement, renames, Set-Cookie headers. */
+#include "sessionbridge/codec.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sessionbridge/crypto.h"
+#include "sessionbridge/jsonutil.h"
+
+/* The registry: one line per format, nothing else switches on formats. */
+static const struct sb_codec *const registry[] = {
+    NULL
+};
+
+const struct sb_codec *sb_codec_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; registry[i] != NULL; i++) {
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    }
+    return NULL;
+}
+
+void sb_codec_list_names(char *buf, size_t size)
+{
+    size_t i, o = 0;
+
+    buf[0] = '\0';
+    for (i = 0; registry[i] != NULL && o < size; i++) {
+        int n = snprintf(buf + o, size - o, "%s%s", i ? " | " : "",
+                         registry[i]->name);
+        if (n < 0)
+            break;
+        o += (size_t)n;
+    }
+}
+
+/* The subject as a string, from a string or integer JSON value. */
+static int subject_from_value(struct sb_session *s, const json_t *v,
+                              struct sb_err *err)
+{
+    char num[32];
+
+    if (json_is_string(v) && json_string_length(v) > 0)
+        return sb_session_set_subject(s, json_string_value(v), err);
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(v));
+        return sb_session_set_subject(s, num, err);
+    }
+    return 0;
+}
+
+/* Moves data[from] to data[to] when present. */
+static int rename_field(json_t *data, const char *from, const char *to)
+{
+    json_t *v = json_object_get(data, from);
+
+    if (v == NULL)
+        return 0;
+    json_incref(v);
+    json_object_del(data, from);
+    return json_object_set_new(data, to, v);
+}
+
+/* A stable sid for a credential that carries none: the first 32 hex
+ * characters of SHA-256(profile name NUL token). */
+static void derive_sid(const struct sb_profile *p, const char *token,
+                       size_t len, char *sid)
+{
+    unsigned char md[SB_DIGEST_MAX];
+    const void *parts[3] = {p->name, "", token};
+    size_t lens[3] = {strlen(p->name), 1, len};
+
+    sb_hash(SB_SHA256, parts, lens, 3, md);
+    sb_hex_encode(md, 16, sid);
+}
+
+int sb_credential_decode(const struct sb_profile *p, const char *token,
+                         size_t len, const struct sb_codec_ctx *ctx,
+                         struct sb_session *out, struct sb_err *err)
+{
+    size_t i;
+    json_t *v;
+
+    if (len > SB_TOKEN_MAX)
+        return sb_err_set(err, SB_ERR_TOO_LARGE,
+                          "credential is %zu bytes; the limit is %d", len,
+                          SB_TOKEN_MAX);
+    if (len == 0)
+        return sb_err_set(err, SB_ERR_MALFORMED, "credential is empty");
+    if (p->codec->decode(p, token, len, ctx, out, err) != 0) {
+        sb_session_reset(out);
+        return -1;
+    }
+    if (out->data == NULL)
+        out->data = json_object();
+    if (out->subject == NULL && p->subject_field != NULL &&
+        (v = json_object_get(out->data, p->subject_field)) != NULL &&
+        subject_from_value(out, v, err) != 0)
+        goto err_reset;
+    if (out->sid[0] == '\0' && p->sid_field != NULL &&
+        (v = json_object_get(out->data, p->sid_field)) != NULL) {
+        if (json_is_string(v) && sb_sid_is_valid(json_string_value(v)))
+            strcpy(out->sid, json_string_value(v));
+        json_object_del(out->data, p->sid_field);
+    }
+    if (out->sid[0] == '\0')
+        derive_sid(p, token, len, out->sid);
+    for (i = 0; i < p->rename_count; i++) {
+        if (rename_field(out->data, p->renames[i].profile_field,
+                         p->renames[i].canonical_field) != 0) {
+            sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+            goto err_reset;
+        }
+    }
+    snprintf(out->profile, sizeof(out->profile), "%s", p->name);
+    return 0;
+
+err_reset:
+    sb_session_reset(out);
+    return -1;
+}
+
+/* Writes the subject into data[field], keeping an integer field an integer
+ * when the subject is one. */
+static int place_subject(const struct sb_profile *p, json_t *data,
+                         const char *subject)
+{
+    json_t *old = json_object_get(data, p->subject_field);
+    bool as_int = p->subject_type == SB_SUBJECT_INT ||
+                  (old != NULL && json_is_integer(old));
+    char *end = NULL;
+    long long n;
+
+    if (as_int) {
+        n = strtoll(subject, &end, 10);
+        if (end != subject && *end == '\0')
+            return json_object_set_new(data, p->subject_field,
+                                       json_integer(n));
+    }
+    return json_object_set_new(data, p->subject_field, json_string(subject));
+}
+
+int sb_credential_encode(const struct sb_profile *p,
+                         const struct sb_session *s,
+                         const struct sb_codec_ctx *ctx, char **out,
+                         struct sb_err *err)
+{
+    struct sb_session view = *s;
+    json_t *data;
+    size_t i;
+    int rc = -1;
+
+    *out = NULL;
+    data = s->data ? json_deep_copy(s->data) : json_object();
+    if (data == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    for (i = p->rename_count; i-- > 0;) {
+        if (rename_field(data, p->renames[i].canonical_field,
+                         p->renames[i].profile_field) != 0) {
+            sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+            goto out_free_data;
+        }
+    }
+    if (s->subject != NULL && p->subject_field != NULL &&
+        place_subject(p, data, s->subject) != 0) {
+        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        goto out_free_data;
+    }
+    if (!p->codec->native_sid && p->sid_field != NULL && s->sid[0] != '\0' &&
+        json_object_set_new(data, p->sid_field, json_string(s->sid)) != 0) {
+        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        goto out_free_data;
+    }
+    view.data = data;
+    snprintf(view.profile, sizeof(view.profile), "%s", p->name);
+    rc = p->codec->encode(p, &view, ctx, out, err);
+out_free_data:
+    json_decref(data);
+    return rc;
+}
+
+static bool must_escape(const struct sb_profile *p, unsigned char c)
+{
+    if (c == '%')
+        return p->codec->cookie_escape != NULL;
+    return c < 0x21 || c > 0x7E || c == '"' || c == ',' || c == ';' ||
+           c == '\\' ||
+           (p->codec->cookie_escape != NULL &&
+            strchr(p->codec->cookie_escape, c) != NULL);
+}
+
+int sb_cookie_build(const struct sb_profile *p, const char *value,
+                    int64_t now, char **out, struct sb_err *err)
+{
+    static const char *const samesite[] = {NULL, "Lax", "Strict", "None"};
+    const struct sb_cookie_attrs *c = &p->cookie;
+    struct sb_buf b;
+    const unsigned char *v;
+
+    sb_buf_init(&b);
+    if (sb_buf_printf(&b, "%s=", c->name) != 0)
+        goto err_nomem;
+    for (v = (const unsigned char *)value; *v; v++) {
+        int rc = must_escape(p, *v) ? sb_buf_printf(&b, "%%%02X", *v)
+                                    : sb_buf_append(&b, v, 1);
+        if (rc != 0)
+            goto err_nomem;
+    }
+    if (sb_buf_printf(&b, "; Path=%s", c->path ? c->path : "/") != 0)
+        goto err_nomem;
+    if (c->domain != NULL && sb_buf_printf(&b, "; Domain=%s", c->domain) != 0)
+        goto err_nomem;
+    if (c->max_age >= 0) {
+        char date[64];
+        time_t t = (time_t)(now + c->max_age);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        if (sb_buf_printf(&b, "; Max-Age=%" PRId64 "; Expires=%s", c->max_age,
+                          date) != 0)
+            goto err_nomem;
+    }
+    if (c->secure && sb_buf_append_str(&b, "; Secure") != 0)
+        goto err_nomem;
+    if (c->httponly && sb_buf_append_str(&b, "; HttpOnly") != 0)
+        goto err_nomem;
+    if (c->samesite != SB_SAMESITE_UNSET &&
+        sb_buf_printf(&b, "; SameSite=%s", samesite[c->samesite]) != 0)
+        goto err_nomem;
+    *out = sb_buf_steal(&b, NULL);
+    return 0;
+
+err_nomem:
+    sb_buf_free(&b);
+    return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+long sb_cookie_value_decode(const struct sb_profile *p, const char *value,
+                            size_t len, char *buf, size_t size,
+                            struct sb_err *err)
+{
+    size_t i, o = 0;
+
+    if (len > SB_COOKIE_MAX)
+        return sb_err_set(err, SB_ERR_TOO_LARGE,
+                          "cookie is %zu bytes; the limit is %d", len,
+                          SB_COOKIE_MAX);
+    for (i = 0; i < len; i++) {
+        char c = value[i];
+        if (o + 1 >= size)
+            return sb_err_set(err, SB_ERR_TOO_LARGE, "cookie too large");
+        if (c == '%' && p->codec->cookie_escape != NULL) {
+            int hi = i + 2 < len ? hex_value(value[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_value(value[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return sb_err_set(err, SB_ERR_MALFORMED,
+                                  "cookie has a bad percent-escape at byte "
+                                  "%zu", i);
+            buf[o++] = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            buf[o++] = c;
+        }
+    }
+    buf[o] = '\0';
+    return (long)o;
+}

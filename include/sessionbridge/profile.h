@@ -45,7 +45,9 @@ struct sb_cookie_attrs {
     bool secure;
     bool httponly;   /* default true */
     enum sb_samesite samesite;
-    int64_t max_age; /* Max-Age attribute; -1 = browser-session cookie */
+    int64_t max_age; /* Max-Age attribute; -1 = browser-session cookie.
+                        While loading, -2 = not configured: prepare() may
+                        set the format's default; -2 left becomes -1 */
 };
 
 /* A field rename between the profile's data and the canonical data. */

@@ -1,0 +1,72 @@
+/*
+ * redis.h - one Redis connection per thread, with connect and command
+ * timeouts, AUTH / SELECT, and reconnect with backoff.
+ *
+ * The daemon's worker threads each own one (sb_redis_thread), so the hot
+ * path takes no lock.  A connection that fails is dropped; the next call
+ * reconnects, but not sooner than the backoff allows, so an outage costs a
+ * worker at most one connect timeout per backoff period and never a crash.
+ */
+#ifndef SESSIONBRIDGE_REDIS_H
+#define SESSIONBRIDGE_REDIS_H
+
+#include <hiredis/hiredis.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "sessionbridge/err.h"
+#include "sessionbridge/redis_url.h"
+
+struct sb_redis;
+
+/* Process-wide counters, read by /metrics. */
+extern atomic_ulong sb_redis_errors_total;     /* failed commands */
+extern atomic_ulong sb_redis_reconnects_total; /* successful re-connects */
+
+/* Opens a handle for url (copied) with the given timeouts; it connects on
+ * first use.  Caller frees with sb_redis_free. */
+struct sb_redis *sb_redis_new(const struct sb_redis_url *url,
+                              unsigned connect_timeout_ms,
+                              unsigned command_timeout_ms, struct sb_err *err);
+void sb_redis_free(struct sb_redis *r);
+
+/* This thread's handle for url, created on first use and replaced when the
+ * url or timeouts differ from the last call's (after a config reload).
+ * Owned by the thread; freed by sb_redis_thread_release(). */
+struct sb_redis *sb_redis_thread(const struct sb_redis_url *url,
+                                 unsigned connect_timeout_ms,
+                                 unsigned command_timeout_ms,
+                                 struct sb_err *err);
+void sb_redis_thread_release(void);
+
+/* Connects now if not connected (subject to backoff).  0 when connected. */
+int sb_redis_ensure(struct sb_redis *r, struct sb_err *err);
+
+/* Runs one command (hiredis argv form).  Returns the reply, which the
+ * caller frees with freeReplyObject, or NULL with SB_ERR_STORE in err.  A
+ * REDIS_REPLY_ERROR reply is returned as is (the command ran). */
+redisReply *sb_redis_commandv(struct sb_redis *r, int argc, const char **argv,
+                              const size_t *argvlen, struct sb_err *err);
+
+/* Printf-style variant for fixed commands ("PING", "SCAN %s ..."). */
+redisReply *sb_redis_command(struct sb_redis *r, struct sb_err *err,
+                             const char *fmt, ...);
+
+/* Pipelining: append n commands, then read n replies in order. */
+int sb_redis_append(struct sb_redis *r, int argc, const char **argv,
+                    const size_t *argvlen, struct sb_err *err);
+redisReply *sb_redis_read(struct sb_redis *r, struct sb_err *err);
+
+/* Writes the hex SHA-1 of a Lua script (what EVALSHA wants) into sha,
+ * 41 bytes.  Compute it once per script, at start-up. */
+void sb_redis_script_sha(const char *script, char sha[41]);
+
+/* Runs a Lua script by SHA (EVALSHA key... arg...), loading it with SCRIPT
+ * LOAD and retrying once when the server answers NOSCRIPT.  argv holds the
+ * numkeys keys followed by the arguments. */
+redisReply *sb_redis_eval(struct sb_redis *r, const char *script,
+                          const char *sha, int numkeys, int argc,
+                          const char **argv, const size_t *argvlen,
+                          struct sb_err *err);
+
+#endif

@@ -1,0 +1,126 @@
+/* routes.c - the route table: every endpoint of the daemon, in one place,
+ * and path matching against it. */
+#include "http.h"
+
+#include <string.h>
+
+#include "endpoints.h"
+
+const struct sb_http_route sb_http_routes[] = {
+    {"/health", "/health", SB_M_GET | SB_M_HEAD, sb_ep_health},
+    {"/ready", "/ready", SB_M_GET | SB_M_HEAD, sb_ep_ready},
+    {"/metrics", "/metrics", SB_M_GET, sb_ep_metrics},
+};
+
+const size_t sb_http_route_count =
+    sizeof(sb_http_routes) / sizeof(sb_http_routes[0]);
+
+/* True when path matches pattern ("{x}" = one non-empty segment, trailing
+ * "*" = anything). */
+static bool path_matches(const char *pattern, const char *path)
+{
+    while (*pattern != '\0') {
+        if (*pattern == '*')
+            return true;
+        if (*pattern == '{') {
+            const char *end = strchr(pattern, '}');
+            size_t seg = strcspn(path, "/");
+            if (end == NULL || seg == 0)
+                return false;
+            pattern = end + 1;
+            path += seg;
+            continue;
+        }
+        if (*pattern != *path)
+            return false;
+        pattern++;
+        path++;
+    }
+    return *path == '\0';
+}
+
+const struct sb_http_route *sb_http_route_find(const char *path,
+                                               unsigned method_bit,
+                                               bool *path_matched)
+{
+    size_t i;
+
+    *path_matched = false;
+    for (i = 0; i < sb_http_route_count; i++) {
+        if (!path_matches(sb_http_routes[i].pattern, path))
+            continue;
+        *path_matched = true;
+        if (sb_http_routes[i].methods & method_bit)
+            return &sb_http_routes[i];
+    }
+    return NULL;
+}
+
+void sb_http_route_allow(const char *path, char *buf, size_t size)
+{
+    static const char *const names[] = {"GET", "POST", "PUT", "PATCH",
+                                        "DELETE", "HEAD"};
+    unsigned methods = 0;
+    size_t i, o = 0;
+
+    for (i = 0; i < sb_http_route_count; i++) {
+        if (path_matches(sb_http_routes[i].pattern, path))
+            methods |= sb_http_routes[i].methods;
+    }
+    buf[0] = '\0';
+    for (i = 0; i < 6; i++) {
+        if (methods & (1u << i)) {
+            int n = snprintf(buf + o, size - o, "%s%s", o ? ", " : "",
+                             names[i]);
+            if (n < 0 || (size_t)n >= size - o)
+                break;
+            o += (size_t)n;
+        }
+    }
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+long sb_http_path_param(const struct sb_http_req *req, unsigned n, char *buf,
+                        size_t size)
+{
+    const char *pattern = req->route->pattern, *path = req->path;
+    unsigned seen = 0;
+
+    while (*pattern != '\0' && *pattern != '*') {
+        if (*pattern == '{') {
+            size_t seg = strcspn(path, "/"), i, o = 0;
+            if (seen++ == n) {
+                for (i = 0; i < seg; i++) {
+                    char c = path[i];
+                    if (c == '%' && i + 2 < seg + 1 && hexval(path[i + 1]) >= 0 &&
+                        hexval(path[i + 2]) >= 0) {
+                        c = (char)(hexval(path[i + 1]) << 4 |
+                                   hexval(path[i + 2]));
+                        i += 2;
+                    }
+                    if (o + 1 >= size)
+                        return -1;
+                    buf[o++] = c;
+                }
+                buf[o] = '\0';
+                return (long)o;
+            }
+            pattern = strchr(pattern, '}') + 1;
+            path += seg;
+            continue;
+        }
+        pattern++;
+        path++;
+    }
+    return -1;
+}

@@ -1,0 +1,447 @@
+/* server.c - libmicrohttpd setup and the request lifecycle: collect the
+ * body, dispatch to the route's handler, queue the answer, log and count. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "metrics.h"
+#include "sessionbridge/log.h"
+#include "sessionbridge/redis.h"
+
+struct sb_http_server {
+    struct MHD_Daemon *daemon;
+};
+
+static atomic_long inflight;
+static atomic_long open_connections;
+static atomic_bool draining;
+
+/* Each pool thread keeps finished request objects for reuse, so the hot
+ * path does not malloc one per request. */
+#define REQ_CACHE 8
+static __thread struct sb_http_req *req_cache[REQ_CACHE];
+static __thread size_t req_cached;
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t cache_key;
+
+/* Thread exit: free the thread's cached request objects. */
+static void free_cache_at_exit(void *unused)
+{
+    while (req_cached > 0) {
+        struct sb_http_req *r = req_cache[--req_cached];
+        sb_buf_free(&r->body);
+        sb_buf_free(&r->out);
+        free(r);
+    }
+}
+
+static void make_cache_key(void)
+{
+    pthread_key_create(&cache_key, free_cache_at_exit);
+}
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+long sb_http_inflight(void)
+{
+    return atomic_load(&inflight);
+}
+
+long sb_http_open_connections(void)
+{
+    return atomic_load(&open_connections);
+}
+
+static unsigned method_bit(const char *m)
+{
+    if (strcmp(m, "GET") == 0)
+        return SB_M_GET;
+    if (strcmp(m, "POST") == 0)
+        return SB_M_POST;
+    if (strcmp(m, "PUT") == 0)
+        return SB_M_PUT;
+    if (strcmp(m, "PATCH") == 0)
+        return SB_M_PATCH;
+    if (strcmp(m, "DELETE") == 0)
+        return SB_M_DELETE;
+    if (strcmp(m, "HEAD") == 0)
+        return SB_M_HEAD;
+    return 0;
+}
+
+static struct sb_http_req *req_new(void)
+{
+    struct sb_http_req *r;
+
+    pthread_once(&cache_key_once, make_cache_key);
+    pthread_setspecific(cache_key, (void *)1);
+    if (req_cached > 0) {
+        r = req_cache[--req_cached];
+    } else {
+        r = calloc(1, sizeof(*r));
+        if (r == NULL)
+            return NULL;
+        sb_buf_init(&r->body);
+        sb_buf_init(&r->out);
+    }
+    return r;
+}
+
+/* Resets r for reuse (keeping its buffers' memory) or frees it. */
+static void req_release(struct sb_http_req *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->header_count; i++)
+        free(r->header_values[i]);
+    if (req_cached < REQ_CACHE && r->body.cap <= 65536 && r->out.cap <= 65536) {
+        struct sb_buf body = r->body, out = r->out;
+        body.len = 0;
+        out.len = 0;
+        memset(r, 0, sizeof(*r));
+        r->body = body;
+        r->out = out;
+        req_cache[req_cached++] = r;
+        return;
+    }
+    sb_buf_free(&r->body);
+    sb_buf_free(&r->out);
+    free(r);
+}
+
+const char *sb_http_header(const struct sb_http_req *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void sb_http_peer(const struct sb_http_req *req, char *buf, size_t size,
+                  bool *loopback)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    *loopback = false;
+    snprintf(buf, size, "unknown");
+    if (sa == NULL)
+        return;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in->sin_addr, buf, (socklen_t)size);
+        *loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, buf, (socklen_t)size);
+        *loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+    }
+}
+
+int sb_http_add_header(struct sb_http_req *req, const char *name,
+                       const char *value)
+{
+    char *copy;
+
+    if (req->header_count == SB_HTTP_MAX_HEADERS)
+        return -1;
+    copy = strdup(value);
+    if (copy == NULL)
+        return -1;
+    req->header_names[req->header_count] = (char *)name;
+    req->header_values[req->header_count] = copy;
+    req->header_count++;
+    return 0;
+}
+
+void sb_http_reply_raw(struct sb_http_req *req, unsigned status,
+                       const char *content_type, const char *body, size_t len)
+{
+    req->status = status;
+    req->content_type = content_type;
+    req->out.len = 0;
+    if (sb_buf_append(&req->out, body, len) != 0)
+        req->status = 500;
+}
+
+void sb_http_reply_json(struct sb_http_req *req, unsigned status, json_t *body)
+{
+    req->status = status;
+    req->content_type = "application/json";
+    req->out.len = 0;
+    if (body == NULL || sb_json_dump(body, SB_JSON_JS, &req->out, NULL) != 0) {
+        req->out.len = 0;
+        req->status = 500;
+        sb_buf_append_str(&req->out,
+                          "{\"error\":\"internal\",\"message\":\"cannot "
+                          "serialise the response\"}");
+    }
+    json_decref(body);
+}
+
+void sb_http_reply_error(struct sb_http_req *req, unsigned status,
+                         const char *code, const char *fmt, ...)
+{
+    char msg[SB_ERR_MSG_MAX];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sb_http_reply_json(req, status,
+                       json_pack("{s:s, s:s}", "error", code, "message", msg));
+}
+
+void sb_http_reply_err(struct sb_http_req *req, const struct sb_err *err)
+{
+    unsigned status;
+
+    switch (err->code) {
+    case SB_ERR_STORE: status = 503; break;
+    case SB_ERR_TOO_LARGE: status = 413; break;
+    case SB_ERR_NOT_FOUND: status = 404; break;
+    case SB_ERR_INVALID_REQUEST: status = 400; break;
+    case SB_ERR_NOMEM:
+    case SB_ERR_INTERNAL:
+    case SB_ERR_IO:
+    case SB_ERR_CONFIG: status = 500; break;
+    default: status = 401; break; /* credential errors */
+    }
+    sb_http_reply_error(req, status, sb_err_code_name(err->code), "%s",
+                        err->msg);
+}
+
+/* Runs the handler (or answers 404 / 405 / 413) for a complete request. */
+static void dispatch(struct sb_http_req *req)
+{
+    bool path_matched = false;
+    unsigned mbit = method_bit(req->method);
+    char allow[128];
+
+    req->cfg = sb_live_config();
+    req->route = sb_http_route_find(req->path, mbit, &path_matched);
+    if (req->route == NULL && path_matched) {
+        sb_http_route_allow(req->path, allow, sizeof(allow));
+        sb_http_add_header(req, MHD_HTTP_HEADER_ALLOW, allow);
+        sb_http_reply_error(req, 405, "method_not_allowed",
+                            "%s is not allowed here (allowed: %s)",
+                            mbit ? req->method : "this method", allow);
+        return;
+    }
+    if (req->route == NULL) {
+        sb_http_reply_error(req, 404, "not_found", "no such endpoint");
+        return;
+    }
+    if (req->body_too_large) {
+        sb_http_reply_error(req, 413, "too_large",
+                            "request body exceeds %zu bytes",
+                            req->cfg->max_body);
+        return;
+    }
+    req->route->handler(req);
+    if (req->status == 0)
+        sb_http_reply_error(req, 500, "internal", "handler gave no answer");
+}
+
+static enum MHD_Result queue_answer(struct sb_http_req *req)
+{
+    struct MHD_Response *resp;
+    enum MHD_Result ret;
+    size_t i;
+
+    resp = MHD_create_response_from_buffer(req->out.len,
+                                           req->out.data ? req->out.data : "",
+                                           MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return MHD_NO;
+    if (req->content_type != NULL)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                req->content_type);
+    for (i = 0; i < req->header_count; i++)
+        MHD_add_response_header(resp, req->header_names[i],
+                                req->header_values[i]);
+    if (atomic_load(&draining))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    ret = MHD_queue_response(req->conn, req->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
+                                 const char *url, const char *method,
+                                 const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+    struct sb_http_req *req = *con_cls;
+    const struct sb_config *cfg;
+
+    if (req == NULL) {
+        /* First call: headers only.  Answering now would make MHD close the
+         * connection (PERF-NOTES), so only set up the request. */
+        req = req_new();
+        if (req == NULL)
+            return MHD_NO;
+        req->conn = conn;
+        req->method = method;
+        req->path = url;
+        req->started_ms = mono_ms();
+        atomic_fetch_add(&inflight, 1);
+        *con_cls = req;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        cfg = sb_live_config();
+        if (req->body.len + *upload_data_size > cfg->max_body)
+            req->body_too_large = true;
+        else if (sb_buf_append(&req->body, upload_data, *upload_data_size) != 0)
+            return MHD_NO;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    dispatch(req);
+    return queue_answer(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn,
+                         void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    struct sb_http_req *req = *con_cls;
+    size_t route_index;
+    double ms;
+
+    if (req == NULL)
+        return;
+    ms = mono_ms() - req->started_ms;
+    route_index = req->route ? (size_t)(req->route - sb_http_routes)
+                             : sb_http_route_count;
+    if (req->status != 0) {
+        sb_metrics_request(route_index, req->status, ms);
+        sb_log_access(req->method, req->route ? req->route->name : "unmatched",
+                      req->status, ms);
+    }
+    *con_cls = NULL;
+    req_release(req);
+    atomic_fetch_sub(&inflight, 1);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&open_connections, 1);
+    else
+        atomic_fetch_sub(&open_connections, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[256];
+    size_t n;
+
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    sb_log(SB_LOG_WARN, "libmicrohttpd", "detail", msg, NULL);
+}
+
+/* Resolves cfg's listen address into ss (numeric IPv4/IPv6 or localhost). */
+static int listen_addr(const struct sb_config *cfg,
+                       struct sockaddr_storage *ss, struct sb_err *err)
+{
+    struct sockaddr_in *in = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    const char *host = cfg->listen_host;
+
+    memset(ss, 0, sizeof(*ss));
+    if (strcmp(host, "localhost") == 0)
+        host = "127.0.0.1";
+    if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)cfg->listen_port);
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)cfg->listen_port);
+        return 0;
+    }
+    return sb_err_set(err, SB_ERR_CONFIG,
+                      "[http] listen: host must be a numeric IPv4/IPv6 "
+                      "address or localhost");
+}
+
+struct sb_http_server *sb_http_start(const struct sb_config *cfg,
+                                     unsigned *port, struct sb_err *err)
+{
+    struct sb_http_server *srv;
+    struct sockaddr_storage ss;
+    const union MHD_DaemonInfo *info;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+
+    if (listen_addr(cfg, &ss, err) != 0)
+        return NULL;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    srv = calloc(1, sizeof(*srv));
+    if (srv == NULL) {
+        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    atomic_store(&draining, false);
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        free(srv);
+        sb_err_set(err, SB_ERR_CONFIG, "cannot listen on %s:%u",
+                   cfg->listen_host, cfg->listen_port);
+        return NULL;
+    }
+    info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info ? info->port : cfg->listen_port;
+    return srv;
+}
+
+void sb_http_stop(struct sb_http_server *srv, unsigned drain_seconds)
+{
+    double deadline = mono_ms() + drain_seconds * 1000.0;
+    MHD_socket fd;
+
+    atomic_store(&draining, true);
+    fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    while (atomic_load(&inflight) > 0 && mono_ms() < deadline)
+        usleep(10000);
+    if (atomic_load(&inflight) > 0)
+        sb_log(SB_LOG_WARN, "drain deadline passed; closing busy connections",
+               NULL);
+    MHD_stop_daemon(srv->daemon);
+    free(srv);
+}

@@ -112,6 +112,23 @@ int sb_credential_encode(const struct sb_profile *p,
                          const struct sb_codec_ctx *ctx, char **out,
                          struct sb_err *err);
 
+/* Translates: decodes token with `from`, then encodes the same session
+ * (sid, subject, data) for `to`, issued now and expiring no later than the
+ * source session did.  *out_token is a new string; when session is not
+ * NULL it receives the decoded canonical session (initialised by the
+ * caller). */
+int sb_credential_translate(const struct sb_profile *from,
+                            const struct sb_profile *to, const char *token,
+                            size_t len, const struct sb_codec_ctx *ctx,
+                            char **out_token, struct sb_session *session,
+                            struct sb_err *err);
+
+/* The JSON answer of a validation, shared by the CLI and the HTTP API:
+ * {"active":true,"profile":P,"session":{...}} when s is not NULL, else
+ * {"active":false,"error":code,"message":msg}.  Returns a new reference. */
+json_t *sb_credential_result_json(const struct sb_session *s,
+                                  const struct sb_err *err);
+
 /* Writes the full Set-Cookie header value for p's cookie carrying the
  * credential `value` (percent-encoding codec->cookie_escape characters) into
  * a new string.  now is used for Expires.  Caller frees. */

@@ -1,8 +1,199 @@
-/* main.c - sessionbridgectl (placeholder until the CLI lands). */
-#include <stdio.h>
+/* main.c - sessionbridgectl: global options, command dispatch, help. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int main(void)
+#include "cli.h"
+
+#define DEFAULT_CONFIG "/etc/sessionbridge/sessionbridge.ini"
+
+int cli_error(int code, const char *fmt, ...)
 {
-    printf("sessionbridgectl %s\n", SB_VERSION);
+    va_list ap;
+
+    fputs("sessionbridgectl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+bool cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+const struct sb_config *cli_config(struct cli_ctx *ctx)
+{
+    struct sb_err err = {0};
+
+    if (ctx->cfg != NULL)
+        return ctx->cfg;
+    if (ctx->redis_url != NULL &&
+        setenv("SESSIONBRIDGE_REDIS_URL", ctx->redis_url, 1) != 0)
+        return NULL;
+    if (sb_config_load(ctx->config_path, &ctx->cfg, &err) != 0) {
+        cli_error(CLI_FAILED, "%s", err.msg);
+        return NULL;
+    }
+    return ctx->cfg;
+}
+
+int cli_parse_duration(const char *s, long long *seconds)
+{
+    char *end;
+    long long n, unit = 1;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    n = strtoll(s, &end, 10);
+    if (errno != 0)
+        return -1;
+    if (*end != '\0') {
+        if (end[1] != '\0')
+            return -1;
+        switch (*end) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        case 'w': unit = 7 * 86400; break;
+        default: return -1;
+        }
+    }
+    if (n > (long long)100 * 365 * 86400 / unit)
+        return -1;
+    *seconds = n * unit;
     return 0;
+}
+
+char *cli_read_stdin(size_t max, size_t *len)
+{
+    char *buf = malloc(max + 1);
+    size_t n = 0;
+    ssize_t r;
+
+    if (buf == NULL)
+        return NULL;
+    while ((r = read(STDIN_FILENO, buf + n, max + 1 - n)) > 0) {
+        n += (size_t)r;
+        if (n > max) {
+            free(buf);
+            return NULL;
+        }
+    }
+    if (r < 0) {
+        free(buf);
+        return NULL;
+    }
+    if (n > 0 && buf[n - 1] == '\n')
+        n--;
+    if (n > 0 && buf[n - 1] == '\r')
+        n--;
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+void cli_print_help(const struct cli_command *cmd, FILE *out)
+{
+    fprintf(out, "usage: sessionbridgectl [-c CONFIG] [--redis URL] %s%s%s %s\n\n%s\n",
+            cmd->name, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "",
+            cmd->synopsis, cmd->help);
+}
+
+static void usage(FILE *out)
+{
+    size_t i;
+
+    fprintf(out,
+            "usage: sessionbridgectl [-c CONFIG] [--redis URL] COMMAND [ARGS]\n"
+            "\n"
+            "The admin CLI of sessionbridge.  It reads the daemon's config\n"
+            "(default %s) and talks to Redis directly.\n"
+            "\nCommands:\n", DEFAULT_CONFIG);
+    for (i = 0; i < cli_command_count; i++)
+        fprintf(out, "  %s%s%s %s\n", cli_commands[i].name,
+                cli_commands[i].sub ? " " : "",
+                cli_commands[i].sub ? cli_commands[i].sub : "",
+                cli_commands[i].synopsis);
+    fprintf(out,
+            "\nGlobal options:\n"
+            "  -c, --config PATH  configuration file\n"
+            "  --redis URL        Redis to use instead of [redis] url\n"
+            "  -h, --help         this text; COMMAND --help for a command's\n"
+            "  -V, --version      print the version\n"
+            "\nExit codes: 0 success, 1 failed or nothing found, 2 usage "
+            "error,\n3 cannot reach Redis.\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_ctx ctx = {DEFAULT_CONFIG, NULL, NULL};
+    const char *word, *sub;
+    size_t i;
+    int rc, argi = 1;
+
+    while (argi < argc && argv[argi][0] == '-') {
+        const char *a = argv[argi];
+        if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+            if (argi + 1 >= argc)
+                return cli_error(CLI_USAGE, "%s needs a path", a);
+            ctx.config_path = argv[argi + 1];
+            argi += 2;
+        } else if (strcmp(a, "--redis") == 0) {
+            if (argi + 1 >= argc)
+                return cli_error(CLI_USAGE, "--redis needs a URL");
+            ctx.redis_url = argv[argi + 1];
+            argi += 2;
+        } else if (cli_is_help(a)) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            printf("sessionbridgectl %s\n", SB_VERSION);
+            return CLI_OK;
+        } else {
+            usage(stderr);
+            return cli_error(CLI_USAGE, "unknown option '%s'", a);
+        }
+    }
+    if (argi >= argc) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    word = argv[argi];
+    sub = argi + 1 < argc ? argv[argi + 1] : NULL;
+    for (i = 0; i < cli_command_count; i++) {
+        const struct cli_command *c = &cli_commands[i];
+        int skip;
+        if (strcmp(c->name, word) != 0)
+            continue;
+        if (c->sub != NULL && (sub == NULL || strcmp(c->sub, sub) != 0))
+            continue;
+        skip = c->sub ? 2 : 1;
+        if (argi + skip < argc && cli_is_help(argv[argi + skip])) {
+            cli_print_help(c, stdout);
+            return CLI_OK;
+        }
+        rc = c->run(&ctx, argc - argi - skip, argv + argi + skip);
+        sb_config_unref(ctx.cfg);
+        return rc;
+    }
+    for (i = 0; i < cli_command_count; i++) {
+        if (strcmp(cli_commands[i].name, word) == 0 && cli_commands[i].sub) {
+            if (sub != NULL && cli_is_help(sub)) {
+                cli_print_help(&cli_commands[i], stdout);
+                return CLI_OK;
+            }
+            return cli_error(CLI_USAGE, "'%s' needs a subcommand%s%s (try "
+                             "'%s %s')", word, sub ? ", not " : "",
+                             sub ? sub : "", word, cli_commands[i].sub);
+        }
+    }
+    usage(stderr);
+    return cli_error(CLI_USAGE, "unknown command '%s'", word);
 }

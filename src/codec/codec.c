@@ -187,6 +187,42 @@ out_free_data:
     return rc;
 }
 
+int sb_credential_translate(const struct sb_profile *from,
+                            const struct sb_profile *to, const char *token,
+                            size_t len, const struct sb_codec_ctx *ctx,
+                            char **out_token, struct sb_session *session,
+                            struct sb_err *err)
+{
+    struct sb_session s;
+    int64_t cap;
+    int rc;
+
+    *out_token = NULL;
+    sb_session_init(&s);
+    if (sb_credential_decode(from, token, len, ctx, &s, err) != 0)
+        return -1;
+    s.issued_at = ctx->now;
+    cap = to->max_age > 0 ? ctx->now + to->max_age : 0;
+    if (s.expires_at == 0 || (cap != 0 && cap < s.expires_at))
+        s.expires_at = cap;
+    rc = sb_credential_encode(to, &s, ctx, out_token, err);
+    if (rc == 0 && session != NULL)
+        *session = s;
+    else
+        sb_session_reset(&s);
+    return rc;
+}
+
+json_t *sb_credential_result_json(const struct sb_session *s,
+                                  const struct sb_err *err)
+{
+    if (s != NULL)
+        return json_pack("{s:b, s:s, s:o}", "active", 1, "profile",
+                         s->profile, "session", sb_session_to_json(s));
+    return json_pack("{s:b, s:s, s:s}", "active", 0, "error",
+                     sb_err_code_name(err->code), "message", err->msg);
+}
+
 static bool must_escape(const struct sb_profile *p, unsigned char c)
 {
     if (c == '%')

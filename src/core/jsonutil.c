@@ -312,7 +312,7 @@ static int dump_real(double x, enum sb_json_style style, struct sb_buf *b)
     else if (style == SB_JSON_GO)
         sci = fabs(x) < 1e-6 || fabs(x) >= 1e21;
     else
-        sci = e < -7 || e >= 21;
+        sci = e < -6 || e >= 21;
     sb_buf_init(&out);
     if (x < 0 && sb_buf_append(&out, "-", 1) != 0)
         goto err;

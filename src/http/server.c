@@ -234,6 +234,12 @@ static void dispatch(struct sb_http_req *req)
 
     req->cfg = sb_live_config();
     req->route = sb_http_route_find(req->path, mbit, &path_matched);
+    if (req->body_too_large) {
+        sb_http_reply_error(req, 413, "too_large",
+                            "request body exceeds %zu bytes",
+                            req->cfg->max_body);
+        return;
+    }
     if (req->route == NULL && path_matched) {
         sb_http_route_allow(req->path, allow, sizeof(allow));
         sb_http_add_header(req, MHD_HTTP_HEADER_ALLOW, allow);
@@ -244,12 +250,6 @@ static void dispatch(struct sb_http_req *req)
     }
     if (req->route == NULL) {
         sb_http_reply_error(req, 404, "not_found", "no such endpoint");
-        return;
-    }
-    if (req->body_too_large) {
-        sb_http_reply_error(req, 413, "too_large",
-                            "request body exceeds %zu bytes",
-                            req->cfg->max_body);
         return;
     }
     req->route->handler(req);

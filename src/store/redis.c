@@ -24,7 +24,7 @@ struct sb_redis {
     unsigned connect_timeout_ms;
     unsigned command_timeout_ms;
     redisContext *ctx;         /* NULL while disconnected */
-    bool ever_connected;
+    bool failed_since_connect; /* a reconnect is due: count it */
     int64_t next_attempt_ms;   /* monotonic time before which we fail fast */
     unsigned backoff_ms;
 };
@@ -137,14 +137,15 @@ int sb_redis_ensure(struct sb_redis *r, struct sb_err *err)
         redisEnableKeepAlive(r->ctx);
     if (handshake(r, err) != 0)
         goto err_backoff;
-    if (r->ever_connected)
+    if (r->failed_since_connect)
         atomic_fetch_add(&sb_redis_reconnects_total, 1);
-    r->ever_connected = true;
+    r->failed_since_connect = false;
     r->backoff_ms = BACKOFF_MIN_MS;
     return 0;
 
 err_backoff:
     drop(r);
+    r->failed_since_connect = true;
     r->next_attempt_ms = t + r->backoff_ms;
     r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
                                                        : r->backoff_ms * 2;
@@ -160,6 +161,7 @@ static redisReply *failed(struct sb_redis *r, struct sb_err *err)
                r->ctx && r->ctx->errstr[0] ? r->ctx->errstr : "no reply");
     atomic_fetch_add(&sb_redis_errors_total, 1);
     drop(r);
+    r->failed_since_connect = true;
     return NULL;
 }
 

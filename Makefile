@@ -1,0 +1,46 @@
+# Thin wrapper over CMake for the README's two commands.
+#   make run   installs what is missing, builds, runs the daemon on a
+#              private Redis with a generated development config
+#   make test  installs what is missing, builds (warnings are errors) and
+#              runs every test, then again under ASan+UBSan, then a short
+#              fuzz smoke run
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build run test test-normal test-asan fuzz-smoke bench clean
+
+all: build
+
+deps:
+	bash docker/install-deps.sh build runtime test
+
+build: deps
+	cmake -S . -B $(BUILD) -DSB_WERROR=ON
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	bash tests/harness/devrun.sh $(BUILD)
+
+test: test-normal test-asan fuzz-smoke
+
+test-normal: build
+	ctest --test-dir $(BUILD) --output-on-failure
+
+test-asan: deps
+	cmake -S . -B $(ASAN_BUILD) -DSB_WERROR=ON -DSB_SANITIZE=ON
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ctest --test-dir $(ASAN_BUILD) --output-on-failure
+
+fuzz-smoke: deps
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DSB_FUZZ=ON -DSB_TESTS=OFF
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	bash tests/fuzz/smoke.sh $(FUZZ_BUILD) 20
+
+bench: build
+	bash tests/bench/run_all.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

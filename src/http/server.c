@@ -407,6 +407,7 @@ struct sb_http_server *sb_http_start(const struct sb_config *cfg,
     atomic_store(&draining, false);
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
@@ -415,7 +416,6 @@ struct sb_http_server *sb_http_start(const struct sb_config *cfg,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_END);
     if (srv->daemon == NULL) {
         free(srv);

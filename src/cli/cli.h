@@ -61,5 +61,7 @@ int cli_cmd_encode(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_translate(struct cli_ctx *ctx, int argc, char **argv);
 /* config_cmd.c */
 int cli_cmd_config_check(struct cli_ctx *ctx, int argc, char **argv);
+/* keys.c */
+int cli_cmd_keys_generate(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -29,6 +29,18 @@ const struct cli_command cli_commands[] = {
      "section, key and what is wrong.\n"
      "Example: sessionbridgectl -c /etc/sessionbridge/sessionbridge.ini "
      "config check"},
+    {"keys", "generate", cli_cmd_keys_generate,
+     "--alg RS256|ES256|HS256 [--out FILE [--force]] [--pub FILE] "
+     "[--bits 2048|3072|4096]",
+     "Generates a new signing key for a jwt profile.  RS*/ES*: a PKCS#8 PEM\n"
+     "private key (--pub also writes its public half); HS*: a random secret\n"
+     "as one line of base64url, for secrets_file.  With --out the key goes\n"
+     "to FILE, created with mode 0600 whatever the umask, never over an\n"
+     "existing file unless --force; without, to stdout.  Also accepted:\n"
+     "RS384 RS512 ES384 ES512 HS384 HS512.  Exit 0, 1 when the file exists\n"
+     "or cannot be written, 2 usage.\n"
+     "Example: sessionbridgectl keys generate --alg ES256 "
+     "--out /etc/sessionbridge/jwt.pem --pub /etc/sessionbridge/jwt.pub.pem"},
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

@@ -59,6 +59,21 @@ done
 check "/ready back to 200 after Redis returns, no restart" 200 "$status"
 check_match "the outage is counted in Redis errors" "sessionbridge_redis_errors_total [1-9]" "$(sb_http_body GET /metrics)"
 
+# -- SIGHUP keeps open keep-alive connections: two requests on one socket
+out=$(python3 - "$SB_PORT" "$SB_DAEMON_PID" <<'PY'
+import http.client, os, signal, sys, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+c = http.client.HTTPConnection("127.0.0.1", port)
+c.request("GET", "/health"); r1 = c.getresponse(); r1.read()
+sock = c.sock
+os.kill(pid, signal.SIGHUP)
+time.sleep(0.5)
+c.request("GET", "/health"); r2 = c.getresponse(); r2.read()
+print(r1.status, r2.status, "same-socket" if c.sock is sock else "reconnected")
+PY
+)
+check "SIGHUP does not drop a keep-alive connection" "200 200 same-socket" "$out"
+
 # -- SIGHUP with a broken config keeps the old one serving
 cp "$SB_TMP/sb.ini" "$SB_TMP/good.ini"
 printf '[http]\nbogus_key = 1\n' >>"$SB_TMP/sb.ini"

@@ -112,6 +112,20 @@ int sb_credential_encode(const struct sb_profile *p,
                          const struct sb_codec_ctx *ctx, char **out,
                          struct sb_err *err);
 
+/* The field mapping of both functions above, for data that reaches the
+ * bridge by another way than a credential (a framework's server-side
+ * store record, e.g. express.h):
+ * map_in turns the format's data in s->data into canonical form in place
+ * (s->subject from p->subject_field when unset, renames profile ->
+ * canonical); map_out writes into *out a new copy of s->data in the
+ * profile's field names (renames canonical -> profile, the subject placed
+ * in p->subject_field), which the caller json_decref()s. */
+int sb_credential_map_in(const struct sb_profile *p, struct sb_session *s,
+                         struct sb_err *err);
+int sb_credential_map_out(const struct sb_profile *p,
+                          const struct sb_session *s, json_t **out,
+                          struct sb_err *err);
+
 /* Translates: decodes token with `from`, then encodes the same session
  * (sid, subject, data) for `to`, issued now and expiring no later than the
  * source session did.  *out_token is a new string; when session is not

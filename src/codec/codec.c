@@ -11,8 +11,13 @@
 #include "sessionbridge/crypto.h"
 #include "sessionbridge/jsonutil.h"
 
+extern const struct sb_codec sb_codec_express;
+extern const struct sb_codec sb_codec_jwt;
+
 /* The registry: one line per format, nothing else switches on formats. */
 static const struct sb_codec *const registry[] = {
+    &sb_codec_express,
+    &sb_codec_jwt,
     NULL
 };
 
@@ -86,7 +91,6 @@ int sb_credential_decode(const struct sb_profile *p, const char *token,
                          size_t len, const struct sb_codec_ctx *ctx,
                          struct sb_session *out, struct sb_err *err)
 {
-    size_t i;
     json_t *v;
 
     if (len > SB_TOKEN_MAX)
@@ -101,10 +105,6 @@ int sb_credential_decode(const struct sb_profile *p, const char *token,
     }
     if (out->data == NULL)
         out->data = json_object();
-    if (out->subject == NULL && p->subject_field != NULL &&
-        (v = json_object_get(out->data, p->subject_field)) != NULL &&
-        subject_from_value(out, v, err) != 0)
-        goto err_reset;
     if (out->sid[0] == '\0' && p->sid_field != NULL &&
         (v = json_object_get(out->data, p->sid_field)) != NULL) {
         if (json_is_string(v) && sb_sid_is_valid(json_string_value(v)))
@@ -113,19 +113,30 @@ int sb_credential_decode(const struct sb_profile *p, const char *token,
     }
     if (out->sid[0] == '\0')
         derive_sid(p, token, len, out->sid);
-    for (i = 0; i < p->rename_count; i++) {
-        if (rename_field(out->data, p->renames[i].profile_field,
-                         p->renames[i].canonical_field) != 0) {
-            sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-            goto err_reset;
-        }
+    if (sb_credential_map_in(p, out, err) != 0) {
+        sb_session_reset(out);
+        return -1;
     }
     snprintf(out->profile, sizeof(out->profile), "%s", p->name);
     return 0;
+}
 
-err_reset:
-    sb_session_reset(out);
-    return -1;
+int sb_credential_map_in(const struct sb_profile *p, struct sb_session *s,
+                         struct sb_err *err)
+{
+    size_t i;
+    json_t *v;
+
+    if (s->subject == NULL && p->subject_field != NULL &&
+        (v = json_object_get(s->data, p->subject_field)) != NULL &&
+        subject_from_value(s, v, err) != 0)
+        return -1;
+    for (i = 0; i < p->rename_count; i++) {
+        if (rename_field(s->data, p->renames[i].profile_field,
+                         p->renames[i].canonical_field) != 0)
+            return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    }
+    return 0;
 }
 
 /* Writes the subject into data[field], keeping an integer field an integer
@@ -148,15 +159,12 @@ static int place_subject(const struct sb_profile *p, json_t *data,
     return json_object_set_new(data, p->subject_field, json_string(subject));
 }
 
-int sb_credential_encode(const struct sb_profile *p,
-                         const struct sb_session *s,
-                         const struct sb_codec_ctx *ctx, char **out,
-                         struct sb_err *err)
+int sb_credential_map_out(const struct sb_profile *p,
+                          const struct sb_session *s, json_t **out,
+                          struct sb_err *err)
 {
-    struct sb_session view = *s;
     json_t *data;
     size_t i;
-    int rc = -1;
 
     *out = NULL;
     data = s->data ? json_deep_copy(s->data) : json_object();
@@ -164,16 +172,32 @@ int sb_credential_encode(const struct sb_profile *p,
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
     for (i = p->rename_count; i-- > 0;) {
         if (rename_field(data, p->renames[i].canonical_field,
-                         p->renames[i].profile_field) != 0) {
-            sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-            goto out_free_data;
-        }
+                         p->renames[i].profile_field) != 0)
+            goto err_nomem;
     }
     if (s->subject != NULL && p->subject_field != NULL &&
-        place_subject(p, data, s->subject) != 0) {
-        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-        goto out_free_data;
-    }
+        place_subject(p, data, s->subject) != 0)
+        goto err_nomem;
+    *out = data;
+    return 0;
+
+err_nomem:
+    json_decref(data);
+    return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+}
+
+int sb_credential_encode(const struct sb_profile *p,
+                         const struct sb_session *s,
+                         const struct sb_codec_ctx *ctx, char **out,
+                         struct sb_err *err)
+{
+    struct sb_session view = *s;
+    json_t *data;
+    int rc = -1;
+
+    *out = NULL;
+    if (sb_credential_map_out(p, s, &data, err) != 0)
+        return -1;
     if (!p->codec->native_sid && p->sid_field != NULL && s->sid[0] != '\0' &&
         json_object_set_new(data, p->sid_field, json_string(s->sid)) != 0) {
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");

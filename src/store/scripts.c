@@ -1,0 +1,243 @@
+/* scripts.c - the Lua scripts of Redis layout v1 (proto/REDIS-LAYOUT.md),
+ * their SHA-1s, and running them by SHA. */
+#include "store_internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * record: the hot path's check-and-insert over one owner's slot.
+ * KEYS: sess, idx, rev, nbf.  ARGV: sid, session JSON, ttl, index score,
+ * issued_at, now, mode ("r" record, "a" anonymous: no index, no nbf).
+ * Returns -1 revoked (marker), -2 revoked (not-before), 0 already there,
+ * 1 inserted.
+ */
+static const char record_lua[] =
+    "if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end\n"
+    "local anon = ARGV[7] == 'a'\n"
+    "if not anon then\n"
+    "  local nbf = redis.call('GET', KEYS[4])\n"
+    "  local ia = tonumber(ARGV[5])\n"
+    "  if nbf and ia > 0 and ia < tonumber(nbf) then return -2 end\n"
+    "end\n"
+    "if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3]) then\n"
+    "  return 0\n"
+    "end\n"
+    "if not anon then\n"
+    "  local now = tonumber(ARGV[6])\n"
+    "  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])\n"
+    "  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+    "  local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\n"
+    "  if last[2] then\n"
+    "    redis.call('EXPIRE', KEYS[2],\n"
+    "               math.max(1, math.ceil(tonumber(last[2]) - now)))\n"
+    "  end\n"
+    "end\n"
+    "return 1\n";
+
+/*
+ * delete: removes one session and revokes its sid.
+ * KEYS: sess, idx, rev.  ARGV: sid, now, fallback ttl, mode ("u" / "a").
+ * The marker's TTL is the session key's remaining TTL, else its index
+ * score minus now, else the fallback.  Returns {existed 0/1, profile}.
+ */
+static const char delete_lua[] =
+    "local now = tonumber(ARGV[2])\n"
+    "local v = redis.call('GET', KEYS[1])\n"
+    "local ttl = redis.call('TTL', KEYS[1])\n"
+    "local prof = ''\n"
+    "if v then\n"
+    "  local ok, s = pcall(cjson.decode, v)\n"
+    "  if ok and type(s) == 'table' and type(s.profile) == 'string' then\n"
+    "    prof = s.profile\n"
+    "  end\n"
+    "end\n"
+    "if ttl < 0 then\n"
+    "  local sc = false\n"
+    "  if ARGV[4] ~= 'a' then sc = redis.call('ZSCORE', KEYS[2], ARGV[1]) end\n"
+    "  if sc then ttl = math.ceil(tonumber(sc) - now)\n"
+    "  else ttl = tonumber(ARGV[3]) end\n"
+    "end\n"
+    "if v then redis.call('DEL', KEYS[1]) end\n"
+    "if ARGV[4] ~= 'a' then redis.call('ZREM', KEYS[2], ARGV[1]) end\n"
+    "if ttl > 0 then redis.call('SET', KEYS[3], ARGV[2], 'EX', ttl) end\n"
+    "return {v and 1 or 0, prof}\n";
+
+/*
+ * logout: log-out-everywhere of one user.
+ * KEYS: idx, nbf.  ARGV: now, nbf ttl, session key prefix P{u:S}:sess:,
+ * marker prefix P{u:S}:rev:.  The per-sid keys share the user's hash tag
+ * (same slot), built from the prefixes because their number varies.
+ * Returns the sids removed.
+ */
+static const char logout_lua[] =
+    "local now = tonumber(ARGV[1])\n"
+    "local old = tonumber(redis.call('GET', KEYS[2]) or '0') or 0\n"
+    "redis.call('SET', KEYS[2], tostring(math.max(now, old)), 'EX', ARGV[2])\n"
+    "local items = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')\n"
+    "local sids = {}\n"
+    "for i = 1, #items, 2 do\n"
+    "  local sid = items[i]\n"
+    "  local ttl = math.ceil(tonumber(items[i + 1]) - now)\n"
+    "  if ttl > 0 then\n"
+    "    redis.call('SET', ARGV[4] .. sid, ARGV[1], 'EX', ttl)\n"
+    "  end\n"
+    "  redis.call('DEL', ARGV[3] .. sid)\n"
+    "  sids[#sids + 1] = sid\n"
+    "end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "return sids\n";
+
+/*
+ * list: a user's live sessions.  KEYS: idx.  ARGV: now, session key
+ * prefix, limit (-1 = all).  Returns the session JSON values, soonest
+ * expiry first.
+ */
+static const char list_lua[] =
+    "local sids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1],\n"
+    "                        '+inf', 'LIMIT', 0, tonumber(ARGV[3]))\n"
+    "local out = {}\n"
+    "for _, sid in ipairs(sids) do\n"
+    "  local v = redis.call('GET', ARGV[2] .. sid)\n"
+    "  if v then out[#out + 1] = v end\n"
+    "end\n"
+    "return out\n";
+
+/*
+ * cas: compare-and-set of one value keeping its TTL.  KEYS: key.
+ * ARGV: expected old value, new value.  Returns 1 set, 0 changed
+ * meanwhile, -1 gone.
+ */
+static const char cas_lua[] =
+    "local v = redis.call('GET', KEYS[1])\n"
+    "if not v then return -1 end\n"
+    "if v ~= ARGV[1] then return 0 end\n"
+    "redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')\n"
+    "return 1\n";
+
+/*
+ * apikey_put: KEYS: record, id key, id list.  ARGV: record JSON, hash,
+ * key id, ttl (0 = none), score, now.  Returns 1 stored, 0 id taken,
+ * -1 the same key is already stored under another id.
+ */
+static const char apikey_put_lua[] =
+    "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[6])\n"
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end\n"
+    "if tonumber(ARGV[4]) > 0 then\n"
+    "  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])\n"
+    "  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[4])\n"
+    "else\n"
+    "  redis.call('SET', KEYS[1], ARGV[1])\n"
+    "  redis.call('SET', KEYS[2], ARGV[2])\n"
+    "end\n"
+    "redis.call('ZADD', KEYS[3], ARGV[5], ARGV[3])\n"
+    "return 1\n";
+
+/*
+ * apikey_delete: KEYS: id key, id list.  ARGV: record key prefix
+ * P{k}:apikey:, key id.  Returns 1 deleted, 0 unknown.
+ */
+static const char apikey_delete_lua[] =
+    "local h = redis.call('GET', KEYS[1])\n"
+    "redis.call('ZREM', KEYS[2], ARGV[2])\n"
+    "if not h then return 0 end\n"
+    "redis.call('DEL', KEYS[1], ARGV[1] .. h)\n"
+    "return 1\n";
+
+/*
+ * apikey_list: KEYS: id list.  ARGV: now, id key prefix, record key
+ * prefix.  Prunes expired ids; returns the live records.
+ */
+static const char apikey_list_lua[] =
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])\n"
+    "local out = {}\n"
+    "for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do\n"
+    "  local h = redis.call('GET', ARGV[2] .. id)\n"
+    "  if h then\n"
+    "    local v = redis.call('GET', ARGV[3] .. h)\n"
+    "    if v then out[#out + 1] = v end\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+static const char *const texts[SB_SCRIPT__COUNT] = {
+    [SB_SCRIPT_RECORD] = record_lua,
+    [SB_SCRIPT_DELETE] = delete_lua,
+    [SB_SCRIPT_LOGOUT] = logout_lua,
+    [SB_SCRIPT_LIST] = list_lua,
+    [SB_SCRIPT_CAS] = cas_lua,
+    [SB_SCRIPT_APIKEY_PUT] = apikey_put_lua,
+    [SB_SCRIPT_APIKEY_DELETE] = apikey_delete_lua,
+    [SB_SCRIPT_APIKEY_LIST] = apikey_list_lua,
+};
+
+static char shas[SB_SCRIPT__COUNT][41];
+static pthread_once_t shas_once = PTHREAD_ONCE_INIT;
+
+static void compute_shas(void)
+{
+    int i;
+
+    for (i = 0; i < SB_SCRIPT__COUNT; i++)
+        sb_redis_script_sha(texts[i], shas[i]);
+}
+
+const char *sb_store_script_text(enum sb_script id)
+{
+    return texts[id];
+}
+
+const char *sb_store_script_sha(enum sb_script id)
+{
+    pthread_once(&shas_once, compute_shas);
+    return shas[id];
+}
+
+redisReply *sb_store_eval(struct sb_redis *r, enum sb_script id, int numkeys,
+                          int argc, const char **argv, const size_t *argvlen,
+                          struct sb_err *err)
+{
+    const char *av[SB_SCRIPT_ARGS_MAX + 3];
+    size_t al[SB_SCRIPT_ARGS_MAX + 3];
+    char nk[12];
+    redisReply *rep = NULL;
+    int i, attempt;
+
+    if (argc > SB_SCRIPT_ARGS_MAX) {
+        sb_err_set(err, SB_ERR_INTERNAL, "too many script arguments");
+        return NULL;
+    }
+    snprintf(nk, sizeof(nk), "%d", numkeys);
+    av[0] = "EVALSHA";
+    al[0] = 7;
+    av[1] = sb_store_script_sha(id);
+    al[1] = 40;
+    av[2] = nk;
+    al[2] = strlen(nk);
+    for (i = 0; i < argc; i++) {
+        av[i + 3] = argv[i];
+        al[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
+    }
+    for (attempt = 0; attempt < 2; attempt++) {
+        const char *load[3] = {"SCRIPT", "LOAD", texts[id]};
+
+        rep = sb_redis_commandv(r, argc + 3, av, al, err);
+        if (rep == NULL || rep->type != REDIS_REPLY_ERROR ||
+            strncmp(rep->str, "NOSCRIPT", 8) != 0 || attempt == 1)
+            break;
+        freeReplyObject(rep);
+        rep = sb_redis_commandv(r, 3, load, NULL, err);
+        if (rep == NULL)
+            return NULL;
+        freeReplyObject(rep);
+        rep = NULL;
+    }
+    if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
+        sb_err_set(err, SB_ERR_STORE, "Redis script failed: %.100s", rep->str);
+        freeReplyObject(rep);
+        return NULL;
+    }
+    return rep;
+}

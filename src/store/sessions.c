@@ -1,0 +1,907 @@
+/* sessions.c - canonical sessions in Redis (layout v1): record-and-check,
+ * create, read, patch, delete / revoke, a user's sessions, log-out-
+ * everywhere, and their batch forms for the admin CLI. */
+#include "sessionbridge/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sessionbridge/jsonutil.h"
+#include "store_internal.h"
+
+#define PATCH_ATTEMPTS 8
+
+/* The hot path serialises sessions here; the buffer keeps its memory. */
+static __thread struct sb_buf tl_json;
+static pthread_once_t tl_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t tl_key;
+
+static void free_tl_at_exit(void *unused)
+{
+    sb_buf_free(&tl_json);
+}
+
+static void make_tl_key(void)
+{
+    pthread_key_create(&tl_key, free_tl_at_exit);
+}
+
+static struct sb_buf *thread_buf(void)
+{
+    if (tl_json.data == NULL) {
+        pthread_once(&tl_key_once, make_tl_key);
+        pthread_setspecific(tl_key, (void *)1);
+    }
+    tl_json.len = 0;
+    return &tl_json;
+}
+
+/* Appends s as a JSON string (", \, control bytes escaped; UTF-8 kept). */
+static int append_json_string(struct sb_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const char *run = s;
+
+    if (sb_buf_append(b, "\"", 1) != 0)
+        return -1;
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (sb_buf_append(b, run, (size_t)(s - run)) != 0)
+            return -1;
+        if (c == '"' || c == '\\') {
+            esc[1] = (char)c;
+            esc[2] = '\0';
+        }
+        if (sb_buf_append_str(b, esc) != 0)
+            return -1;
+        run = s + 1;
+    }
+    if (sb_buf_append(b, run, (size_t)(s - run)) != 0)
+        return -1;
+    return sb_buf_append(b, "\"", 1);
+}
+
+/* The canonical JSON of s as first written (version 1, updated_at now),
+ * without building a jansson object. */
+static int session_text(struct sb_buf *b, const struct sb_session *s,
+                        int64_t now, struct sb_err *err)
+{
+    if (sb_buf_append_str(b, "{\"sid\":") != 0 ||
+        append_json_string(b, s->sid) != 0 ||
+        sb_buf_append_str(b, ",\"subject\":") != 0 ||
+        (s->subject ? append_json_string(b, s->subject)
+                    : sb_buf_append_str(b, "null")) != 0 ||
+        sb_buf_printf(b, ",\"issued_at\":%lld,\"expires_at\":%lld,"
+                      "\"profile\":", (long long)s->issued_at,
+                      (long long)s->expires_at) != 0 ||
+        append_json_string(b, s->profile) != 0 ||
+        sb_buf_append_str(b, ",\"data\":") != 0)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    if (s->data != NULL) {
+        if (sb_json_dump(s->data, SB_JSON_JS, b, err) != 0)
+            return -1;
+    } else if (sb_buf_append_str(b, "{}") != 0) {
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    }
+    if (sb_buf_printf(b, ",\"version\":1,\"updated_at\":%lld}",
+                      (long long)now) != 0)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+/* Key set of one session of owner `tag`. */
+struct owner_keys {
+    char sess[SB_STORE_KEY_MAX];
+    char idx[SB_STORE_KEY_MAX];
+    char rev[SB_STORE_KEY_MAX];
+    char nbf[SB_STORE_KEY_MAX];
+};
+
+static int build_keys(const char *prefix, const char *tag, const char *sid,
+                      struct owner_keys *k, struct sb_err *err)
+{
+    if (sb_store_key_session(prefix, tag, sid, k->sess, sizeof(k->sess),
+                             err) != 0 ||
+        sb_store_key_index(prefix, tag, k->idx, sizeof(k->idx), err) != 0 ||
+        sb_store_key_revoked(prefix, tag, sid, k->rev, sizeof(k->rev),
+                             err) != 0 ||
+        sb_store_key_not_before(prefix, tag, k->nbf, sizeof(k->nbf), err) != 0)
+        return -1;
+    return 0;
+}
+
+/* A reply that is not what a script documents. */
+static int unexpected(redisReply *rep, struct sb_err *err)
+{
+    freeReplyObject(rep);
+    return sb_err_set(err, SB_ERR_STORE, "unexpected reply from Redis");
+}
+
+/*
+ * Runs the record script for s; *result receives its answer (1 inserted,
+ * 0 present).  Revocations become SB_ERR_REVOKED.  After an insert, writes
+ * the sid pointer: if that command fails the call fails (SB_ERR_STORE)
+ * although the session was written.
+ */
+static int record(struct sb_redis *r, const char *prefix,
+                  const struct sb_session *s, int64_t now, long long *result,
+                  struct sb_err *err)
+{
+    char tag[SB_STORE_TAG_MAX], ttl_s[24], score_s[24], ia_s[24], now_s[24];
+    char ptr[SB_STORE_KEY_MAX];
+    struct owner_keys k;
+    struct sb_buf *b = thread_buf();
+    const char *argv[11];
+    size_t argvlen[11];
+    int64_t ttl, score;
+    redisReply *rep;
+    int i;
+
+    if (!sb_sid_is_valid(s->sid))
+        return sb_err_set(err, SB_ERR_INTERNAL, "session has no valid sid");
+    if (sb_store_tag(s->subject, s->sid, tag, sizeof(tag), err) != 0 ||
+        build_keys(prefix, tag, s->sid, &k, err) != 0)
+        return -1;
+    ttl = s->expires_at > 0 ? s->expires_at - now : SB_STORE_UNBOUNDED_TTL;
+    if (ttl <= 0)
+        return sb_err_set(err, SB_ERR_EXPIRED, "the session has expired");
+    score = s->expires_at > 0 ? s->expires_at : now + SB_STORE_UNBOUNDED_TTL;
+    if (session_text(b, s, now, err) != 0)
+        return -1;
+    snprintf(ttl_s, sizeof(ttl_s), "%lld", (long long)ttl);
+    snprintf(score_s, sizeof(score_s), "%lld", (long long)score);
+    snprintf(ia_s, sizeof(ia_s), "%lld", (long long)s->issued_at);
+    snprintf(now_s, sizeof(now_s), "%lld", (long long)now);
+    argv[0] = k.sess;
+    argv[1] = k.idx;
+    argv[2] = k.rev;
+    argv[3] = k.nbf;
+    argv[4] = s->sid;
+    argv[5] = b->data;
+    argv[6] = ttl_s;
+    argv[7] = score_s;
+    argv[8] = ia_s;
+    argv[9] = now_s;
+    argv[10] = s->subject ? "r" : "a";
+    for (i = 0; i < 11; i++)
+        argvlen[i] = i == 5 ? b->len : strlen(argv[i]);
+    rep = sb_store_eval(r, SB_SCRIPT_RECORD, 4, 11, argv, argvlen, err);
+    if (rep == NULL)
+        return -1;
+    if (rep->type != REDIS_REPLY_INTEGER)
+        return unexpected(rep, err);
+    *result = rep->integer;
+    freeReplyObject(rep);
+    if (*result == -1)
+        return sb_err_set(err, SB_ERR_REVOKED, "the session has been revoked");
+    if (*result == -2)
+        return sb_err_set(err, SB_ERR_REVOKED,
+                          "the user logged out everywhere after this "
+                          "credential was issued");
+    if (*result == 1) {
+        const char *set[5] = {"SET", ptr, tag, "EX", ttl_s};
+        if (sb_store_key_sid(prefix, s->sid, ptr, sizeof(ptr), err) != 0)
+            return -1;
+        rep = sb_redis_commandv(r, 5, set, NULL, err);
+        if (rep == NULL)
+            return -1;
+        freeReplyObject(rep);
+    }
+    return 0;
+}
+
+int sb_store_record(struct sb_redis *r, const char *prefix,
+                    const struct sb_session *s, int64_t now, bool *inserted,
+                    struct sb_err *err)
+{
+    long long result = 0;
+
+    *inserted = false;
+    if (record(r, prefix, s, now, &result, err) != 0)
+        return -1;
+    *inserted = result == 1;
+    return 0;
+}
+
+int sb_store_create(struct sb_redis *r, const char *prefix,
+                    struct sb_session *s, int64_t now, struct sb_err *err)
+{
+    long long result = 0;
+
+    s->version = 1;
+    s->updated_at = now;
+    if (record(r, prefix, s, now, &result, err) != 0)
+        return -1;
+    if (result != 1)
+        return sb_err_set(err, SB_ERR_INTERNAL, "session id collision");
+    return 0;
+}
+
+int sb_store_owner(struct sb_redis *r, const char *prefix, const char *sid,
+                   char *tag, size_t size, struct sb_err *err)
+{
+    char key[SB_STORE_KEY_MAX];
+    const char *argv[2] = {"GET", key};
+    redisReply *rep;
+
+    if (!sb_sid_is_valid(sid))
+        return sb_err_set(err, SB_ERR_INVALID_REQUEST,
+                          "session id must be 1-%d characters of "
+                          "[A-Za-z0-9._:-]", SB_SID_MAX - 1);
+    if (sb_store_key_sid(prefix, sid, key, sizeof(key), err) != 0)
+        return -1;
+    rep = sb_redis_commandv(r, 2, argv, NULL, err);
+    if (rep == NULL)
+        return -1;
+    if (rep->type == REDIS_REPLY_NIL) {
+        freeReplyObject(rep);
+        return sb_err_set(err, SB_ERR_NOT_FOUND, "no session with that id");
+    }
+    if (rep->type != REDIS_REPLY_STRING || rep->len >= size ||
+        (strncmp(rep->str, "u:", 2) != 0 && strncmp(rep->str, "s:", 2) != 0))
+        return unexpected(rep, err);
+    memcpy(tag, rep->str, rep->len + 1);
+    freeReplyObject(rep);
+    return 0;
+}
+
+/* Parses a stored session value into out (initialised); sid defaults to
+ * the one asked for. */
+static int parse_stored(const char *text, size_t len, const char *sid,
+                        struct sb_session *out, struct sb_err *err)
+{
+    json_t *doc = sb_json_parse(text, len, SB_ERR_STORE, "stored session",
+                                err);
+    int rc;
+
+    if (doc == NULL)
+        return -1;
+    rc = sb_session_from_json(doc, true, out, err);
+    json_decref(doc);
+    if (rc != 0) {
+        err->code = SB_ERR_STORE;
+        return -1;
+    }
+    if (out->data == NULL)
+        out->data = json_object();
+    if (out->sid[0] == '\0' && sid != NULL)
+        return sb_session_set_sid(out, sid, err);
+    return 0;
+}
+
+/* GETs the session value of sid (owner from the pointer) into *rep, and
+ * its key into key. */
+static int get_value(struct sb_redis *r, const char *prefix, const char *sid,
+                     char *key, redisReply **rep, struct sb_err *err)
+{
+    char tag[SB_STORE_TAG_MAX];
+    const char *argv[2] = {"GET", key};
+
+    *rep = NULL;
+    if (sb_store_owner(r, prefix, sid, tag, sizeof(tag), err) != 0 ||
+        sb_store_key_session(prefix, tag, sid, key, SB_STORE_KEY_MAX,
+                             err) != 0)
+        return -1;
+    *rep = sb_redis_commandv(r, 2, argv, NULL, err);
+    if (*rep == NULL)
+        return -1;
+    if ((*rep)->type == REDIS_REPLY_NIL) {
+        freeReplyObject(*rep);
+        *rep = NULL;
+        return sb_err_set(err, SB_ERR_NOT_FOUND, "no session with that id");
+    }
+    if ((*rep)->type != REDIS_REPLY_STRING) {
+        unexpected(*rep, err);
+        *rep = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int sb_store_get(struct sb_redis *r, const char *prefix, const char *sid,
+                 struct sb_session *out, struct sb_err *err)
+{
+    char key[SB_STORE_KEY_MAX];
+    redisReply *rep;
+    int rc;
+
+    if (get_value(r, prefix, sid, key, &rep, err) != 0)
+        return -1;
+    rc = parse_stored(rep->str, rep->len, sid, out, err);
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* Applies a top-level merge of patch into data: null removes a key. */
+static int merge_data(json_t *data, const json_t *patch, struct sb_err *err)
+{
+    const char *name;
+    json_t *v;
+
+    json_object_foreach((json_t *)patch, name, v) {
+        if (json_is_null(v)) {
+            json_object_del(data, name);
+        } else if (json_object_set_new(data, name, json_deep_copy(v)) != 0) {
+            return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        }
+    }
+    return 0;
+}
+
+int sb_store_patch(struct sb_redis *r, const char *prefix, const char *sid,
+                   const json_t *data, int64_t now, struct sb_session *out,
+                   struct sb_err *err)
+{
+    char key[SB_STORE_KEY_MAX];
+    struct sb_buf text;
+    int attempt;
+
+    if (!json_is_object(data))
+        return sb_err_set(err, SB_ERR_INVALID_REQUEST,
+                          "field 'data' must be a JSON object");
+    sb_buf_init(&text);
+    for (attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {
+        redisReply *old, *rep;
+        const char *argv[3];
+        size_t argvlen[3];
+        json_t *doc;
+        long long result;
+
+        sb_session_reset(out);
+        if (get_value(r, prefix, sid, key, &old, err) != 0)
+            goto err_free;
+        if (parse_stored(old->str, old->len, sid, out, err) != 0 ||
+            merge_data(out->data, data, err) != 0) {
+            freeReplyObject(old);
+            goto err_free;
+        }
+        out->version++;
+        out->updated_at = now;
+        doc = sb_session_to_json(out);
+        text.len = 0;
+        if (doc == NULL || sb_json_dump(doc, SB_JSON_JS, &text, err) != 0) {
+            json_decref(doc);
+            freeReplyObject(old);
+            sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+            goto err_free;
+        }
+        json_decref(doc);
+        argv[0] = key;
+        argvlen[0] = strlen(key);
+        argv[1] = old->str;
+        argvlen[1] = old->len;
+        argv[2] = text.data;
+        argvlen[2] = text.len;
+        rep = sb_store_eval(r, SB_SCRIPT_CAS, 1, 3, argv, argvlen, err);
+        freeReplyObject(old);
+        if (rep == NULL)
+            goto err_free;
+        if (rep->type != REDIS_REPLY_INTEGER) {
+            unexpected(rep, err);
+            goto err_free;
+        }
+        result = rep->integer;
+        freeReplyObject(rep);
+        if (result == 1) {
+            sb_buf_free(&text);
+            return 0;
+        }
+        if (result == -1) {
+            sb_err_set(err, SB_ERR_NOT_FOUND, "no session with that id");
+            goto err_free;
+        }
+    }
+    sb_err_set(err, SB_ERR_STORE, "session kept changing; giving up after "
+               "%d attempts", PATCH_ATTEMPTS);
+err_free:
+    sb_buf_free(&text);
+    sb_session_reset(out);
+    return -1;
+}
+
+/* Builds the delete script's arguments for sid of owner tag. */
+struct delete_args {
+    struct owner_keys k;
+    char now_s[24];
+    char ttl_s[24];
+    const char *argv[7];
+};
+
+static int delete_args(const char *prefix, const char *tag, const char *sid,
+                       int64_t now, int64_t fallback_ttl,
+                       struct delete_args *a, struct sb_err *err)
+{
+    if (build_keys(prefix, tag, sid, &a->k, err) != 0)
+        return -1;
+    snprintf(a->now_s, sizeof(a->now_s), "%lld", (long long)now);
+    snprintf(a->ttl_s, sizeof(a->ttl_s), "%lld",
+             (long long)(fallback_ttl > 0 ? fallback_ttl
+                                          : SB_STORE_UNBOUNDED_TTL));
+    a->argv[0] = a->k.sess;
+    a->argv[1] = a->k.idx;
+    a->argv[2] = a->k.rev;
+    a->argv[3] = sid;
+    a->argv[4] = a->now_s;
+    a->argv[5] = a->ttl_s;
+    a->argv[6] = tag[0] == 's' ? "a" : "u";
+    return 0;
+}
+
+/* Reads the delete script's {existed, profile} answer. */
+static int delete_result(redisReply *rep, struct sb_store_removed *removed,
+                         struct sb_err *err)
+{
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_INTEGER ||
+        rep->element[1]->type != REDIS_REPLY_STRING)
+        return unexpected(rep, err);
+    if (removed != NULL) {
+        memset(removed, 0, sizeof(*removed));
+        removed->existed = rep->element[0]->integer == 1;
+        if (rep->element[1]->len < sizeof(removed->profile))
+            memcpy(removed->profile, rep->element[1]->str,
+                   rep->element[1]->len + 1);
+    }
+    freeReplyObject(rep);
+    return 0;
+}
+
+/* Deletes the sid pointer (its own slot, so its own command). */
+static int delete_pointer(struct sb_redis *r, const char *prefix,
+                          const char *sid, struct sb_err *err)
+{
+    char key[SB_STORE_KEY_MAX];
+    const char *argv[2] = {"UNLINK", key};
+    redisReply *rep;
+
+    if (sb_store_key_sid(prefix, sid, key, sizeof(key), err) != 0)
+        return -1;
+    rep = sb_redis_commandv(r, 2, argv, NULL, err);
+    if (rep == NULL)
+        return -1;
+    freeReplyObject(rep);
+    return 0;
+}
+
+static int delete_tagged(struct sb_redis *r, const char *prefix,
+                         const char *tag, const char *sid, int64_t now,
+                         int64_t fallback_ttl,
+                         struct sb_store_removed *removed, struct sb_err *err)
+{
+    struct delete_args a;
+    redisReply *rep;
+
+    if (delete_args(prefix, tag, sid, now, fallback_ttl, &a, err) != 0)
+        return -1;
+    rep = sb_store_eval(r, SB_SCRIPT_DELETE, 3, 7, a.argv, NULL, err);
+    if (rep == NULL || delete_result(rep, removed, err) != 0)
+        return -1;
+    return delete_pointer(r, prefix, sid, err);
+}
+
+int sb_store_delete(struct sb_redis *r, const char *prefix, const char *sid,
+                    const char *subject, int64_t now, int64_t fallback_ttl,
+                    struct sb_store_removed *removed, struct sb_err *err)
+{
+    char tag[SB_STORE_TAG_MAX];
+
+    if (!sb_sid_is_valid(sid))
+        return sb_err_set(err, SB_ERR_INVALID_REQUEST,
+                          "session id must be 1-%d characters of "
+                          "[A-Za-z0-9._:-]", SB_SID_MAX - 1);
+    if (subject != NULL) {
+        if (sb_store_tag(subject, sid, tag, sizeof(tag), err) != 0)
+            return -1;
+    } else if (sb_store_owner(r, prefix, sid, tag, sizeof(tag), err) != 0) {
+        return -1;
+    }
+    return delete_tagged(r, prefix, tag, sid, now, fallback_ttl, removed,
+                         err);
+}
+
+int sb_store_delete_anonymous(struct sb_redis *r, const char *prefix,
+                              const char *sid, int64_t now,
+                              int64_t fallback_ttl, struct sb_err *err)
+{
+    char tag[SB_STORE_TAG_MAX];
+
+    if (sb_store_tag(NULL, sid, tag, sizeof(tag), err) != 0)
+        return -1;
+    return delete_tagged(r, prefix, tag, sid, now, fallback_ttl, NULL, err);
+}
+
+void sb_store_free_sessions(struct sb_session *v, size_t n)
+{
+    size_t i;
+
+    if (v == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        sb_session_reset(&v[i]);
+    free(v);
+}
+
+void sb_store_free_strings(char **v, size_t n)
+{
+    size_t i;
+
+    if (v == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+int sb_store_list_user(struct sb_redis *r, const char *prefix,
+                       const char *subject, int64_t now, size_t limit,
+                       struct sb_session **out, size_t *n,
+                       struct sb_err *err)
+{
+    char tag[SB_STORE_TAG_MAX], idx[SB_STORE_KEY_MAX];
+    char sessp[SB_STORE_KEY_MAX], now_s[24], limit_s[24];
+    const char *argv[4] = {idx, now_s, sessp, limit_s};
+    struct sb_session *v = NULL;
+    redisReply *rep;
+    size_t i, k = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (subject == NULL)
+        return sb_err_set(err, SB_ERR_INVALID_REQUEST, "subject required");
+    if (sb_store_tag(subject, NULL, tag, sizeof(tag), err) != 0 ||
+        sb_store_key_index(prefix, tag, idx, sizeof(idx), err) != 0 ||
+        sb_store_key_session(prefix, tag, "", sessp, sizeof(sessp), err) != 0)
+        return -1;
+    snprintf(now_s, sizeof(now_s), "%lld", (long long)now);
+    snprintf(limit_s, sizeof(limit_s), "%lld",
+             limit ? (long long)limit : -1LL);
+    rep = sb_store_eval(r, SB_SCRIPT_LIST, 1, 4, argv, NULL, err);
+    if (rep == NULL)
+        return -1;
+    if (rep->type != REDIS_REPLY_ARRAY)
+        return unexpected(rep, err);
+    v = calloc(rep->elements + 1, sizeof(*v));
+    if (v == NULL) {
+        freeReplyObject(rep);
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    }
+    for (i = 0; i < rep->elements; i++) {
+        const redisReply *e = rep->element[i];
+        if (e->type != REDIS_REPLY_STRING)
+            continue;
+        sb_session_init(&v[k]);
+        if (parse_stored(e->str, e->len, NULL, &v[k], err) == 0)
+            k++;
+    }
+    freeReplyObject(rep);
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+/* Appends an UNLINK of each sid pointer to the pipeline and reads the
+ * answers. */
+static int unlink_pointers(struct sb_redis *r, const char *prefix,
+                           char *const *sids, size_t n, struct sb_err *err)
+{
+    char key[SB_STORE_KEY_MAX];
+    size_t i, sent = 0;
+    int rc = 0;
+
+    for (i = 0; i < n; i++) {
+        const char *argv[2] = {"UNLINK", key};
+        if (sb_store_key_sid(prefix, sids[i], key, sizeof(key), err) != 0 ||
+            sb_redis_append(r, 2, argv, NULL, err) != 0) {
+            rc = -1;
+            break;
+        }
+        sent++;
+    }
+    for (i = 0; i < sent; i++) {
+        redisReply *rep = sb_redis_read(r, err);
+        if (rep == NULL)
+            return -1;
+        freeReplyObject(rep);
+    }
+    return rc;
+}
+
+/* Copies the sids of a logout answer into a new array. */
+static int take_sids(const redisReply *rep, char ***out, size_t *n,
+                     struct sb_err *err)
+{
+    char **v = calloc(rep->elements + 1, sizeof(*v));
+    size_t i;
+
+    if (v == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    for (i = 0; i < rep->elements; i++) {
+        v[i] = strndup(rep->element[i]->str, rep->element[i]->len);
+        if (v[i] == NULL) {
+            sb_store_free_strings(v, i);
+            return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        }
+    }
+    *out = v;
+    *n = rep->elements;
+    return 0;
+}
+
+/* The logout script's arguments for subject. */
+struct logout_args {
+    char tag[SB_STORE_TAG_MAX];
+    char idx[SB_STORE_KEY_MAX];
+    char nbf[SB_STORE_KEY_MAX];
+    char sessp[SB_STORE_KEY_MAX];
+    char revp[SB_STORE_KEY_MAX];
+    char now_s[24];
+    char ttl_s[24];
+    const char *argv[6];
+};
+
+static int logout_args(const char *prefix, const char *subject, int64_t now,
+                       int64_t nbf_ttl, struct logout_args *a,
+                       struct sb_err *err)
+{
+    if (subject == NULL)
+        return sb_err_set(err, SB_ERR_INVALID_REQUEST, "subject required");
+    if (sb_store_tag(subject, NULL, a->tag, sizeof(a->tag), err) != 0 ||
+        sb_store_key_index(prefix, a->tag, a->idx, sizeof(a->idx), err) != 0 ||
+        sb_store_key_not_before(prefix, a->tag, a->nbf, sizeof(a->nbf),
+                                err) != 0 ||
+        sb_store_key_session(prefix, a->tag, "", a->sessp, sizeof(a->sessp),
+                             err) != 0 ||
+        sb_store_key_revoked(prefix, a->tag, "", a->revp, sizeof(a->revp),
+                             err) != 0)
+        return -1;
+    snprintf(a->now_s, sizeof(a->now_s), "%lld", (long long)now);
+    snprintf(a->ttl_s, sizeof(a->ttl_s), "%lld",
+             (long long)(nbf_ttl > 0 ? nbf_ttl : SB_STORE_UNBOUNDED_TTL));
+    a->argv[0] = a->idx;
+    a->argv[1] = a->nbf;
+    a->argv[2] = a->now_s;
+    a->argv[3] = a->ttl_s;
+    a->argv[4] = a->sessp;
+    a->argv[5] = a->revp;
+    return 0;
+}
+
+static bool is_string_array(const redisReply *rep)
+{
+    size_t i;
+
+    if (rep->type != REDIS_REPLY_ARRAY)
+        return false;
+    for (i = 0; i < rep->elements; i++) {
+        if (rep->element[i]->type != REDIS_REPLY_STRING)
+            return false;
+    }
+    return true;
+}
+
+int sb_store_logout_user(struct sb_redis *r, const char *prefix,
+                         const char *subject, int64_t now, int64_t nbf_ttl,
+                         char ***sids, size_t *n, struct sb_err *err)
+{
+    struct logout_args a;
+    redisReply *rep;
+    char **v = NULL;
+    size_t k = 0;
+    int rc;
+
+    if (sids != NULL)
+        *sids = NULL;
+    if (n != NULL)
+        *n = 0;
+    if (logout_args(prefix, subject, now, nbf_ttl, &a, err) != 0)
+        return -1;
+    rep = sb_store_eval(r, SB_SCRIPT_LOGOUT, 2, 6, a.argv, NULL, err);
+    if (rep == NULL)
+        return -1;
+    if (!is_string_array(rep))
+        return unexpected(rep, err);
+    rc = take_sids(rep, &v, &k, err);
+    freeReplyObject(rep);
+    if (rc != 0)
+        return -1;
+    rc = unlink_pointers(r, prefix, v, k, err);
+    if (rc == 0 && sids != NULL) {
+        *sids = v;
+        v = NULL;
+    }
+    if (n != NULL)
+        *n = k;
+    sb_store_free_strings(v, k);
+    return rc;
+}
+
+/* ---- batches for the admin CLI ------------------------------------------ */
+
+/* Appends SCRIPT LOAD of id to the pipeline, so the EVALSHAs after it in
+ * the same pipeline cannot meet NOSCRIPT. */
+static int append_load(struct sb_redis *r, enum sb_script id,
+                       struct sb_err *err)
+{
+    const char *argv[3] = {"SCRIPT", "LOAD", sb_store_script_text(id)};
+
+    return sb_redis_append(r, 3, argv, NULL, err);
+}
+
+static int append_evalsha(struct sb_redis *r, enum sb_script id, int numkeys,
+                          int argc, const char *const *args,
+                          struct sb_err *err)
+{
+    const char *argv[SB_SCRIPT_ARGS_MAX + 3];
+    char nk[12];
+    int i;
+
+    snprintf(nk, sizeof(nk), "%d", numkeys);
+    argv[0] = "EVALSHA";
+    argv[1] = sb_store_script_sha(id);
+    argv[2] = nk;
+    for (i = 0; i < argc; i++)
+        argv[i + 3] = args[i];
+    return sb_redis_append(r, argc + 3, argv, NULL, err);
+}
+
+/* Reads n replies, keeping them in out[] (NULL where Redis errored). */
+static int read_replies(struct sb_redis *r, size_t n, redisReply **out,
+                        struct sb_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[i] = sb_redis_read(r, err);
+        if (out[i] == NULL) {
+            while (i-- > 0) {
+                freeReplyObject(out[i]);
+                out[i] = NULL;
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int sb_store_delete_many(struct sb_redis *r, const char *prefix,
+                         const char *const *sids, size_t n, int64_t now,
+                         struct sb_store_removed *removed, struct sb_err *err)
+{
+    redisReply **reps = calloc(n + 1, sizeof(*reps));
+    char (*tags)[SB_STORE_TAG_MAX] = calloc(n + 1, sizeof(*tags));
+    char **found = calloc(n + 1, sizeof(*found));
+    struct delete_args a;
+    size_t i, nf = 0, sent = 0;
+    int rc = -1;
+
+    if (reps == NULL || tags == NULL || found == NULL) {
+        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        goto out_free;
+    }
+    memset(removed, 0, n * sizeof(*removed));
+    /* 1: the owners, from the sid pointers */
+    for (i = 0; i < n; i++) {
+        char key[SB_STORE_KEY_MAX];
+        const char *argv[2] = {"GET", key};
+        if (!sb_sid_is_valid(sids[i])) {
+            sb_err_set(err, SB_ERR_INVALID_REQUEST, "invalid session id");
+            goto out_drain;
+        }
+        if (sb_store_key_sid(prefix, sids[i], key, sizeof(key), err) != 0 ||
+            sb_redis_append(r, 2, argv, NULL, err) != 0)
+            goto out_drain;
+        sent++;
+    }
+    if (read_replies(r, n, reps, err) != 0)
+        goto out_free;
+    sent = 0;
+    for (i = 0; i < n; i++) {
+        if (reps[i]->type == REDIS_REPLY_STRING &&
+            reps[i]->len < SB_STORE_TAG_MAX)
+            memcpy(tags[i], reps[i]->str, reps[i]->len + 1);
+        freeReplyObject(reps[i]);
+        reps[i] = NULL;
+    }
+    /* 2: one atomic delete per session that has an owner */
+    if (append_load(r, SB_SCRIPT_DELETE, err) != 0)
+        goto out_free;
+    sent = 1;
+    for (i = 0; i < n; i++) {
+        if (tags[i][0] == '\0')
+            continue;
+        if (delete_args(prefix, tags[i], sids[i], now, 0, &a, err) != 0 ||
+            append_evalsha(r, SB_SCRIPT_DELETE, 3, 7, a.argv, err) != 0)
+            goto out_drain;
+        sent++;
+    }
+    if (read_replies(r, sent, reps, err) != 0)
+        goto out_free;
+    sent = 0;
+    for (i = 0, nf = 1; i < n; i++) {
+        if (tags[i][0] == '\0')
+            continue;
+        if (reps[nf]->type == REDIS_REPLY_ERROR) {
+            sb_err_set(err, SB_ERR_STORE, "Redis script failed: %.100s",
+                       reps[nf]->str);
+            goto out_free;
+        }
+        if (delete_result(reps[nf], &removed[i], err) != 0) {
+            reps[nf] = NULL;
+            goto out_free;
+        }
+        reps[nf++] = NULL;
+        found[sent++] = (char *)sids[i];
+    }
+    /* 3: the pointers */
+    rc = unlink_pointers(r, prefix, found, sent, err);
+    goto out_free;
+
+out_drain:
+    for (i = 0; i < sent; i++)
+        freeReplyObject(sb_redis_read(r, NULL));
+out_free:
+    for (i = 0; i <= n; i++)
+        freeReplyObject(reps[i]);
+    free(reps);
+    free(tags);
+    free(found);
+    return rc;
+}
+
+int sb_store_logout_many(struct sb_redis *r, const char *prefix,
+                         const char *const *subjects, size_t n, int64_t now,
+                         int64_t nbf_ttl, long long *removed,
+                         struct sb_err *err)
+{
+    redisReply **reps = calloc(n + 2, sizeof(*reps));
+    struct logout_args a;
+    size_t i, sent = 0;
+    int rc = -1;
+
+    if (reps == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    if (append_load(r, SB_SCRIPT_LOGOUT, err) != 0)
+        goto out_free;
+    sent = 1;
+    for (i = 0; i < n; i++) {
+        if (logout_args(prefix, subjects[i], now, nbf_ttl, &a, err) != 0 ||
+            append_evalsha(r, SB_SCRIPT_LOGOUT, 2, 6, a.argv, err) != 0) {
+            while (sent-- > 0)
+                freeReplyObject(sb_redis_read(r, NULL));
+            goto out_free;
+        }
+        sent++;
+    }
+    if (read_replies(r, sent, reps, err) != 0)
+        goto out_free;
+    rc = 0;
+    for (i = 0; i < n; i++) {
+        redisReply *rep = reps[i + 1];
+        char **v = NULL;
+        size_t k = 0;
+
+        if (!is_string_array(rep)) {
+            rc = sb_err_set(err, SB_ERR_STORE, "Redis script failed: %.100s",
+                            rep->type == REDIS_REPLY_ERROR ? rep->str
+                                                           : "bad reply");
+            break;
+        }
+        removed[i] = (long long)rep->elements;
+        if (take_sids(rep, &v, &k, err) != 0 ||
+            unlink_pointers(r, prefix, v, k, err) != 0)
+            rc = -1;
+        sb_store_free_strings(v, k);
+        if (rc != 0)
+            break;
+    }
+out_free:
+    for (i = 0; i < n + 2; i++)
+        freeReplyObject(reps[i]);
+    free(reps);
+    return rc;
+}

@@ -11,11 +11,17 @@
 #include "sessionbridge/crypto.h"
 #include "sessionbridge/jsonutil.h"
 
+extern const struct sb_codec sb_codec_django;
 extern const struct sb_codec sb_codec_express;
+extern const struct sb_codec sb_codec_flask;
 extern const struct sb_codec sb_codec_jwt;
+extern const struct sb_codec sb_codec_starlette;
 
 /* The registry: one line per format, nothing else switches on formats. */
 static const struct sb_codec *const registry[] = {
+    &sb_codec_flask,
+    &sb_codec_starlette,
+    &sb_codec_django,
     &sb_codec_express,
     &sb_codec_jwt,
     NULL

@@ -4,10 +4,15 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "sessionbridge/jsonutil.h"
+#include "sessionbridge/store.h"
+
+#define BAR_INTERVAL 0.1 /* seconds between redraws */
 
 volatile sig_atomic_t cli_interrupted;
 
@@ -46,6 +51,29 @@ int cli_bad_word(const char *cmd, const char *word)
                      cmd, word, cmd);
 }
 
+/* Refuses a store written in a layout version this build does not know
+ * (an empty store has no version yet, which is fine). */
+static int check_layout(struct sb_redis *r, const char *prefix)
+{
+    char key[SB_STORE_KEY_MAX];
+    const char *argv[2] = {"GET", key};
+    struct sb_err err = {0};
+    redisReply *rep;
+    int rc = CLI_OK;
+
+    if (sb_store_key_layout(prefix, key, sizeof(key), &err) != 0)
+        return cli_error(CLI_FAILED, "%s", err.msg);
+    if ((rep = sb_redis_commandv(r, 2, argv, NULL, &err)) == NULL)
+        return cli_error(CLI_UNREACHABLE, "%s", err.msg);
+    if (rep->type == REDIS_REPLY_STRING &&
+        atoi(rep->str) != SB_STORE_LAYOUT_VERSION)
+        rc = cli_error(CLI_FAILED, "the store under prefix '%s' has layout "
+                       "version %.20s; this sessionbridgectl knows version %d",
+                       prefix, rep->str, SB_STORE_LAYOUT_VERSION);
+    freeReplyObject(rep);
+    return rc;
+}
+
 int cli_redis_open(struct cli_ctx *ctx, struct sb_redis **out)
 {
     const struct sb_config *cfg = cli_config(ctx);
@@ -53,6 +81,7 @@ int cli_redis_open(struct cli_ctx *ctx, struct sb_redis **out)
     struct sb_redis *r;
     redisReply *rep;
     unsigned timeout;
+    int rc;
 
     *out = NULL;
     if (cfg == NULL)
@@ -73,6 +102,10 @@ int cli_redis_open(struct cli_ctx *ctx, struct sb_redis **out)
         return cli_error(CLI_UNREACHABLE, "%s", err.msg);
     }
     freeReplyObject(rep);
+    if ((rc = check_layout(r, cfg->prefix)) != CLI_OK) {
+        sb_redis_free(r);
+        return rc;
+    }
     *out = r;
     return CLI_OK;
 }
@@ -137,6 +170,84 @@ void cli_catch_sigint(void)
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_bar_start(struct cli_bar *b, const char *label, const char *unit)
+{
+    memset(b, 0, sizeof(*b));
+    b->on = isatty(STDERR_FILENO) == 1;
+    b->color = cli_color(stderr);
+    b->label = label;
+    b->unit = unit;
+    b->t0 = cli_now();
+}
+
+static unsigned term_width(void)
+{
+    struct winsize ws;
+
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+        return ws.ws_col;
+    return 80;
+}
+
+void cli_bar_update(struct cli_bar *b, unsigned long long done,
+                    unsigned long long total, unsigned long long count,
+                    bool force)
+{
+    struct cli_progress p;
+    char line[512];
+    double t = cli_now();
+
+    if (!b->on || (!force && t - b->last < BAR_INTERVAL))
+        return;
+    b->last = t;
+    p.label = b->label;
+    p.done = done;
+    p.total = total;
+    p.count = count;
+    p.count_unit = b->unit;
+    p.elapsed = t - b->t0;
+    p.finished = false;
+    /* one column short: a line that fills the terminal would wrap */
+    cli_progress_render(&p, term_width() - 1, b->color, line, sizeof(line));
+    fprintf(stderr, "\r%s\033[K", line);
+    fflush(stderr);
+    b->drawn = true;
+}
+
+void cli_bar_clear(struct cli_bar *b)
+{
+    if (b->on && b->drawn) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    b->drawn = false;
+}
+
+/* Redis walks its hash table in reverse-binary cursor order, so the
+ * cursor's 64 bits reversed grow steadily from 0 to the table size; the
+ * top 20 of them are the fraction covered. */
+unsigned long long cli_scan_position(const char *cursor, bool done)
+{
+    unsigned long long v = strtoull(cursor, NULL, 10), rev = 0;
+    int i;
+
+    if (done)
+        return CLI_SCAN_SPAN;
+    for (i = 0; i < 64; i++) {
+        rev = (rev << 1) | (v & 1);
+        v >>= 1;
+    }
+    return rev >> 44;
 }
 
 void cli_print_json(json_t *v)

@@ -55,6 +55,35 @@ int cli_confirm(bool assume_yes, const char *question);
 extern volatile sig_atomic_t cli_interrupted;
 void cli_catch_sigint(void);
 
+/* A progress bar on stderr, drawn only when stderr is a terminal, at most
+ * ten times a second. */
+struct cli_bar {
+    bool on;            /* stderr is a terminal */
+    bool color;
+    bool drawn;         /* something is on the line */
+    const char *label;
+    const char *unit;   /* what the count counts */
+    double t0;          /* monotonic seconds at start */
+    double last;        /* last draw */
+};
+
+/* Monotonic seconds. */
+double cli_now(void);
+
+void cli_bar_start(struct cli_bar *b, const char *label, const char *unit);
+/* Redraws with the given figures (total 0 = unknown) when due, or always
+ * with force. */
+void cli_bar_update(struct cli_bar *b, unsigned long long done,
+                    unsigned long long total, unsigned long long count,
+                    bool force);
+/* Erases the bar so that the next line starts clean. */
+void cli_bar_clear(struct cli_bar *b);
+
+/* Where a SCAN cursor is in the keyspace, as a fraction of
+ * CLI_SCAN_SPAN: a true position without counting the keys first. */
+#define CLI_SCAN_SPAN (1ull << 20)
+unsigned long long cli_scan_position(const char *cursor, bool done);
+
 /* Prints v as one line of compact JSON on stdout and drops the
  * reference. */
 void cli_print_json(json_t *v);

@@ -61,7 +61,13 @@ int cli_cmd_encode(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_translate(struct cli_ctx *ctx, int argc, char **argv);
 /* config_cmd.c */
 int cli_cmd_config_check(struct cli_ctx *ctx, int argc, char **argv);
+/* purge.c */
+int cli_cmd_purge(struct cli_ctx *ctx, int argc, char **argv);
+/* sessions.c */
+int cli_cmd_sessions_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_sessions_show(struct cli_ctx *ctx, int argc, char **argv);
 /* keys.c */
 int cli_cmd_keys_generate(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_keys_jwks(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

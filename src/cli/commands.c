@@ -29,6 +29,50 @@ const struct cli_command cli_commands[] = {
      "section, key and what is wrong.\n"
      "Example: sessionbridgectl -c /etc/sessionbridge/sessionbridge.ini "
      "config check"},
+    {"purge", NULL, cli_cmd_purge,
+     "--user S... | --session SID... | --profile P | --older-than D | --all "
+     "[--dry-run] [--yes] [--json]",
+     "Removes sessions from the store exactly as the HTTP API does: each\n"
+     "session with its index entry, atomically, leaving a revocation marker,\n"
+     "so stateless credentials (signed cookies, JWTs) of what was purged\n"
+     "validate as revoked at once.\n"
+     "  --user S...      log users out everywhere (their not-before time is\n"
+     "                   set: every credential issued before now is revoked)\n"
+     "  --session SID... remove these sessions (for a credential the store\n"
+     "                   never recorded, use `revoke TOKEN`)\n"
+     "  --profile P      sessions that came from profile P (repeatable)\n"
+     "  --older-than D   sessions issued more than D ago (90s, 15m, 12h, 7d)\n"
+     "  --all            every session (cannot be combined)\n"
+     "--profile and --older-than combine (both must hold) and filter --user\n"
+     "and --session when given with them.\n"
+     "  --dry-run, -n    count what would go, change nothing\n"
+     "  --yes, -y        do not ask: --all, and purges of more than 1000\n"
+     "                   sessions, ask on a terminal and refuse (exit 2)\n"
+     "                   without one unless --yes is given\n"
+     "  --json           the summary as one JSON object\n"
+     "  --batch N        keys per SCAN step and scripts per pipeline (500)\n"
+     "Large purges walk the store with SCAN and remove in pipelined batches,\n"
+     "never blocking Redis; a progress bar shows on a terminal.  Ctrl-C\n"
+     "stops after the current batch, leaving the store consistent; run the\n"
+     "same command again to finish.  Exit 0 done, 1 interrupted or (with\n"
+     "--session alone) none of the ids existed, 2 usage, 3 Redis unreachable.\n"
+     "Example: sessionbridgectl -c sb.ini purge --profile legacy "
+     "--older-than 30d --dry-run"},
+    {"sessions", "list", cli_cmd_sessions_list,
+     "[--user S] [--profile P] [--limit N] [--json]",
+     "Lists sessions in the store: a table (sid, subject, profile, issued,\n"
+     "expires, updated; times in UTC) with the count on stderr, or with\n"
+     "--json one JSON object per line.  --user lists that user's live\n"
+     "sessions (soonest expiry first); otherwise the whole store is walked\n"
+     "with SCAN, in store order.  --profile keeps that profile's sessions.\n"
+     "--limit N stops after N (default 100; 0 = all).  Exit 0 (also when\n"
+     "nothing is listed), 2 usage, 3 Redis unreachable.\n"
+     "Example: sessionbridgectl -c sb.ini sessions list --user 42 --json"},
+    {"sessions", "show", cli_cmd_sessions_show, "SID [--json]",
+     "Shows one session: its fields and its data, or with --json the\n"
+     "canonical session JSON as stored.  Exit 0, 1 when there is no such\n"
+     "session, 2 usage, 3 Redis unreachable.\n"
+     "Example: sessionbridgectl -c sb.ini sessions show Zq3xT0q9Ld2v --json"},
     {"keys", "generate", cli_cmd_keys_generate,
      "--alg RS256|ES256|HS256 [--out FILE [--force]] [--pub FILE] "
      "[--bits 2048|3072|4096]",
@@ -41,6 +85,11 @@ const struct cli_command cli_commands[] = {
      "or cannot be written, 2 usage.\n"
      "Example: sessionbridgectl keys generate --alg ES256 "
      "--out /etc/sessionbridge/jwt.pem --pub /etc/sessionbridge/jwt.pub.pem"},
+    {"keys", "jwks", cli_cmd_keys_jwks, "",
+     "Prints the public JWKS (RFC 7517) of the configured RS*/ES* jwt\n"
+     "profiles: every verification key, with its kid, as the daemon serves\n"
+     "it at /.well-known/jwks.json.  Offline: needs the config, not Redis.\n"
+     "Example: sessionbridgectl -c sb.ini keys jwks > jwks.json"},
 };
 
 const size_t cli_command_count = sizeof(cli_commands) / sizeof(cli_commands[0]);

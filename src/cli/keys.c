@@ -17,6 +17,7 @@
 #include "admin.h"
 #include "sessionbridge/b64.h"
 #include "sessionbridge/crypto.h"
+#include "sessionbridge/jwks.h"
 
 /* What each accepted algorithm needs. */
 struct key_alg {
@@ -264,4 +265,20 @@ int cli_cmd_keys_generate(struct cli_ctx *ctx, int argc, char **argv)
     if (alg->kind == 'H')
         return generate_secret(alg, out, force);
     return generate_pair_files(alg, bits, out, pub, force);
+}
+
+int cli_cmd_keys_jwks(struct cli_ctx *ctx, int argc, char **argv)
+{
+    const struct sb_config *cfg;
+    struct sb_err err = {0};
+    json_t *doc;
+
+    if (argc > 0)
+        return cli_bad_word("keys jwks", argv[0]);
+    if ((cfg = cli_config(ctx)) == NULL)
+        return CLI_FAILED;
+    if (sb_jwks_build_config(cfg, &doc, &err) != 0)
+        return cli_error(CLI_FAILED, "%s", err.msg);
+    cli_print_json(doc);
+    return CLI_OK;
 }

@@ -1,0 +1,176 @@
+/* scan.c - SCAN cursors and pipelined batches of one Lua script, for the
+ * admin CLI's whole-store operations. */
+#include "sessionbridge/store_admin.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sb_scan_init(struct sb_scan *it)
+{
+    memset(it, 0, sizeof(*it));
+    strcpy(it->cursor, "0");
+}
+
+/*
+ * Sends one SCAN and splits the reply: the new cursor is kept in it, the
+ * key array is detached from the reply and handed to the caller.
+ */
+int sb_scan_step(struct sb_redis *r, struct sb_scan *it, const char *match,
+                 unsigned count, const char *type, redisReply **keys,
+                 struct sb_err *err)
+{
+    const char *argv[8];
+    char count_s[16];
+    redisReply *rep, *cur;
+    int argc = 0;
+
+    *keys = NULL;
+    snprintf(count_s, sizeof(count_s), "%u", count ? count : 100);
+    argv[argc++] = "SCAN";
+    argv[argc++] = it->cursor;
+    argv[argc++] = "MATCH";
+    argv[argc++] = match;
+    argv[argc++] = "COUNT";
+    argv[argc++] = count_s;
+    if (type != NULL) {
+        argv[argc++] = "TYPE";
+        argv[argc++] = type;
+    }
+    rep = sb_redis_commandv(r, argc, argv, NULL, err);
+    if (rep == NULL)
+        return -1;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        sb_err_set(err, SB_ERR_STORE, "SCAN failed: %.120s", rep->str);
+        freeReplyObject(rep);
+        return -1;
+    }
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+        rep->element[0]->type != REDIS_REPLY_STRING ||
+        rep->element[0]->len >= sizeof(it->cursor) ||
+        rep->element[1]->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(rep);
+        return sb_err_set(err, SB_ERR_STORE, "SCAN: unexpected reply");
+    }
+    cur = rep->element[0];
+    memcpy(it->cursor, cur->str, cur->len + 1);
+    it->done = strcmp(it->cursor, "0") == 0;
+    it->steps++;
+    *keys = rep->element[1];
+    rep->element[1] = NULL;
+    freeReplyObject(rep);
+    it->keys_seen += (*keys)->elements;
+    return 0;
+}
+
+int sb_scan_escape(const char *s, char *out, size_t size)
+{
+    size_t o = 0;
+
+    for (; *s; s++) {
+        if (strchr("*?[]\\", *s) != NULL) {
+            if (o + 1 >= size)
+                return -1;
+            out[o++] = '\\';
+        }
+        if (o + 1 >= size)
+            return -1;
+        out[o++] = *s;
+    }
+    if (size == 0)
+        return -1;
+    out[o] = '\0';
+    return 0;
+}
+
+/* Appends EVALSHA sha numkeys argv... for one call. */
+static int append_call(struct sb_redis *r, const char *sha, const char *nk,
+                       const struct sb_eval_call *c, struct sb_err *err)
+{
+    const char *av[64];
+    size_t al[64];
+    int i;
+
+    if (c->argc + 3 > 64)
+        return sb_err_set(err, SB_ERR_INTERNAL, "script call too long");
+    av[0] = "EVALSHA";
+    av[1] = sha;
+    av[2] = nk;
+    al[0] = 7;
+    al[1] = 40;
+    al[2] = strlen(nk);
+    for (i = 0; i < c->argc; i++) {
+        av[i + 3] = c->argv[i];
+        al[i + 3] = c->argvlen ? c->argvlen[i] : strlen(c->argv[i]);
+    }
+    return sb_redis_append(r, c->argc + 3, av, al, err);
+}
+
+static bool is_noscript(const redisReply *rep)
+{
+    return rep != NULL && rep->type == REDIS_REPLY_ERROR &&
+           strncmp(rep->str, "NOSCRIPT", 8) == 0;
+}
+
+/* Frees replies[0..n) and NULLs them. */
+static void free_replies(redisReply **replies, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        freeReplyObject(replies[i]);
+        replies[i] = NULL;
+    }
+}
+
+/*
+ * Two rounds at most: the first sends every call; when some came back
+ * NOSCRIPT, the script is loaded and only those are sent again.  Replies
+ * are read even after a failed append so the connection stays in step
+ * (a failed append drops the connection, and the reads then fail too).
+ */
+int sb_redis_eval_batch(struct sb_redis *r, const char *script,
+                        const char *sha, int numkeys,
+                        const struct sb_eval_call *calls, size_t n,
+                        redisReply **replies, struct sb_err *err)
+{
+    char nk[16];
+    size_t i, missing = 0;
+    redisReply *rep;
+    int round;
+
+    snprintf(nk, sizeof(nk), "%d", numkeys);
+    for (i = 0; i < n; i++)
+        replies[i] = NULL;
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < n; i++) {
+            if (round == 1 && !is_noscript(replies[i]))
+                continue;
+            if (append_call(r, sha, nk, &calls[i], err) != 0)
+                goto err_free;
+        }
+        missing = 0;
+        for (i = 0; i < n; i++) {
+            if (round == 1 && !is_noscript(replies[i]))
+                continue;
+            rep = sb_redis_read(r, err);
+            if (rep == NULL)
+                goto err_free;
+            freeReplyObject(replies[i]);
+            replies[i] = rep;
+            if (is_noscript(rep))
+                missing++;
+        }
+        if (missing == 0)
+            return 0;
+        if (round == 0) {
+            rep = sb_redis_command(r, err, "SCRIPT LOAD %s", script);
+            if (rep == NULL)
+                goto err_free;
+            freeReplyObject(rep);
+        }
+    }
+    sb_err_set(err, SB_ERR_STORE, "Redis keeps forgetting a script");
+err_free:
+    free_replies(replies, n);
+    return -1;
+}

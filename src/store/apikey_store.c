@@ -1,4 +1,4 @@
-/* apikeys.c - API-key records (layout v1): stored under the SHA-256 of
+/* apikey_store.c - API-key records (layout v1): stored under the SHA-256 of
  * the key, never the key itself; all in the {k} slot so that a key's
  * record, id and list entry change atomically. */
 #include "sessionbridge/store.h"

@@ -1,4 +1,4 @@
-/* sessions.c - canonical sessions in Redis (layout v1): record-and-check,
+/* records.c - canonical sessions in Redis (layout v1): record-and-check,
  * create, read, patch, delete / revoke, a user's sessions, log-out-
  * everywhere, and their batch forms for the admin CLI. */
 #include "sessionbridge/store.h"

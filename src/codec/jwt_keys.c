@@ -272,7 +272,7 @@ out_free_names:
 static int load_hmac_keys(struct sb_profile *p, struct sb_jwt_state *st,
                           struct sb_err *err)
 {
-    size_t i;
+    size_t i, short_secrets = 0;
 
     if (st->private_key_file != NULL || st->public_key_file_count > 0)
         return sb_err_set(err, SB_ERR_CONFIG,
@@ -290,8 +290,7 @@ static int load_hmac_keys(struct sb_profile *p, struct sb_jwt_state *st,
                               "an %s secret must not be a key file", i + 1,
                               st->alg->name);
         if (s->len < JWT_HMAC_SECRET_ADVISED)
-            sb_log(SB_LOG_WARN, "jwt HMAC secret is shorter than 32 bytes",
-                   "profile", p->name, NULL);
+            short_secrets++;
         if (st->kid != NULL && (kid = strdup(st->kid)) == NULL)
             return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         if (add_key(st, NULL, kid, err) != 0)
@@ -300,6 +299,10 @@ static int load_hmac_keys(struct sb_profile *p, struct sb_jwt_state *st,
                             s->len, err) != 0)
             return -1;
     }
+    if (short_secrets > 0)
+        sb_log(SB_LOG_WARN, "jwt HMAC secrets shorter than 32 bytes are "
+               "guessable offline; use 32 random bytes or more",
+               "profile", p->name, NULL);
     return 0;
 }
 

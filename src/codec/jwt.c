@@ -132,6 +132,9 @@ static void jwt_release(struct sb_profile *p)
     if (st == NULL)
         return;
     sb_jwt_keys_free(st);
+    for (i = 0; i < st->known_count; i++)
+        free(st->known[i].b64);
+    free(st->known);
     EVP_MD_free(st->md);
     for (i = 0; i < st->public_key_file_count; i++)
         free(st->public_key_files[i]);
@@ -142,6 +145,63 @@ static void jwt_release(struct sb_profile *p)
     free(st->audience);
     free(st);
     p->codec_state = NULL;
+}
+
+/* Adds the b64url of header text h, naming kid, to st->known. */
+static int add_known(struct sb_jwt_state *st, const char *h, const char *kid,
+                     struct sb_err *err)
+{
+    struct sb_jwt_known_header *k;
+    size_t n = strlen(h);
+
+    k = realloc(st->known, (st->known_count + 1) * sizeof(*k));
+    if (k == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    st->known = k;
+    k = &st->known[st->known_count];
+    k->b64 = malloc(sb_b64_encoded_size(n));
+    if (k->b64 == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    k->len = sb_b64_encode(SB_B64_URL_NOPAD, h, n, k->b64);
+    k->kid = kid;
+    st->known_count++;
+    return 0;
+}
+
+/* The headers jsonwebtoken ({"alg","typ","kid"}), PyJWT (sorted keys) and
+ * the bridge write for this alg, without a kid and with each key's kid
+ * (kids that need JSON escaping are left to the parser). */
+static int build_known_headers(struct sb_jwt_state *st, struct sb_err *err)
+{
+    const char *alg = st->alg->name;
+    char h[JWT_KID_MAX + 64];
+    size_t i, j;
+
+    snprintf(h, sizeof(h), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", alg);
+    if (add_known(st, h, NULL, err) != 0)
+        return -1;
+    for (i = 0; i < st->key_count; i++) {
+        const char *kid = st->keys[i].kid;
+        bool seen = false;
+        if (kid == NULL ||
+            strspn(kid, " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRST"
+                        "UVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~") !=
+                strlen(kid))
+            continue;
+        for (j = 0; j < i && !seen; j++)
+            seen = st->keys[j].kid && strcmp(st->keys[j].kid, kid) == 0;
+        if (seen)
+            continue;
+        snprintf(h, sizeof(h),
+                 "{\"alg\":\"%s\",\"typ\":\"JWT\",\"kid\":\"%s\"}", alg, kid);
+        if (add_known(st, h, kid, err) != 0)
+            return -1;
+        snprintf(h, sizeof(h),
+                 "{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"JWT\"}", alg, kid);
+        if (add_known(st, h, kid, err) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Loads the keys once and fills defaults: max_age 3600, cookie
@@ -160,7 +220,8 @@ static int jwt_prepare(struct sb_profile *p, struct sb_err *err)
     if (st->md == NULL)
         return sb_err_set(err, SB_ERR_INTERNAL, "OpenSSL has no %s",
                           st->alg->md_name);
-    if (sb_jwt_keys_load(p, st, err) != 0)
+    if (sb_jwt_keys_load(p, st, err) != 0 ||
+        build_known_headers(st, err) != 0)
         return -1;
     if (p->max_age == 0)
         p->max_age = JWT_DEFAULT_MAX_AGE;
@@ -490,6 +551,22 @@ static int fill_session(json_t *claims, int64_t iat, int64_t exp,
     return 0;
 }
 
+/* True when the header segment h[0..n) is one of the profile's known
+ * headers; *kid is then the kid it names (NULL for none). */
+static bool known_header(const struct sb_jwt_state *st, const char *h,
+                         size_t n, const char **kid)
+{
+    size_t i;
+
+    for (i = 0; i < st->known_count; i++) {
+        if (st->known[i].len == n && memcmp(st->known[i].b64, h, n) == 0) {
+            *kid = st->known[i].kid;
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Splits header.claims.signature, verifies the signature over the first
  * two parts with the pinned alg and the kid's keys, then checks the claims
  * (all before anything is returned). */
@@ -519,17 +596,22 @@ static int jwt_decode(const struct sb_profile *p, const char *token,
         sb_b64_decoded_max((size_t)(end - d2 - 1)) > sizeof(sig))
         return sb_err_set(err, SB_ERR_TOO_LARGE,
                           "JWT header or signature is too long");
-    hn = sb_b64_decode(SB_B64_URL_NOPAD, token, (size_t)(d1 - token), hbuf);
     sn = sb_b64_decode(SB_B64_URL_NOPAD, d2 + 1, (size_t)(end - d2 - 1), sig);
-    if (hn <= 0 || sn < 0)
+    if (sn < 0)
         return sb_err_set(err, SB_ERR_MALFORMED,
-                          "JWT header or signature is not base64url");
-    hdr = sb_json_parse((const char *)hbuf, (size_t)hn, SB_ERR_MALFORMED,
-                        "JWT header", err);
-    if (hdr == NULL)
-        return -1;
-    if (check_header(st, hdr, &kid, err) != 0 ||
-        verify_signature(st, kid, token, (size_t)(d2 - token), sig,
+                          "JWT signature is not base64url");
+    if (!known_header(st, token, (size_t)(d1 - token), &kid)) {
+        hn = sb_b64_decode(SB_B64_URL_NOPAD, token, (size_t)(d1 - token),
+                           hbuf);
+        if (hn <= 0)
+            return sb_err_set(err, SB_ERR_MALFORMED,
+                              "JWT header is not base64url");
+        hdr = sb_json_parse((const char *)hbuf, (size_t)hn, SB_ERR_MALFORMED,
+                            "JWT header", err);
+        if (hdr == NULL || check_header(st, hdr, &kid, err) != 0)
+            goto out_free;
+    }
+    if (verify_signature(st, kid, token, (size_t)(d2 - token), sig,
                          (size_t)sn, err) != 0)
         goto out_free;
     cn = sb_b64_decode(SB_B64_URL_NOPAD, d1 + 1, (size_t)(d2 - d1 - 1), cbuf);

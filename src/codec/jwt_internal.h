@@ -34,6 +34,16 @@ struct sb_jwt_key {
     EVP_PKEY *pkey;         /* RS* / ES*: public (or private) key; owned */
 };
 
+/* A header the profile accepts, byte for byte, in b64url: the layouts
+ * jsonwebtoken, PyJWT and the bridge write for the profile's alg and each
+ * configured kid.  A token whose header segment is one of these needs no
+ * JSON parse on the hot path: it says exactly alg and kid. */
+struct sb_jwt_known_header {
+    char *b64;         /* owned */
+    size_t len;
+    const char *kid;   /* borrowed from the key table; NULL = no kid */
+};
+
 /* p->codec_state of a jwt profile.  Config values first (configure()),
  * then what prepare() derives from them; read-only afterwards. */
 struct sb_jwt_state {
@@ -53,6 +63,8 @@ struct sb_jwt_state {
                                  then name one of them */
     EVP_PKEY *signing_key;    /* RS/ES private key, NULL = verify only;
                                  also referenced by keys[0] */
+    struct sb_jwt_known_header *known; /* owned */
+    size_t known_count;
 };
 
 /* The algorithm called name (exact, case-sensitive), or NULL. */

@@ -14,7 +14,9 @@
 extern const struct sb_codec sb_codec_django;
 extern const struct sb_codec sb_codec_express;
 extern const struct sb_codec sb_codec_flask;
+extern const struct sb_codec sb_codec_gorilla;
 extern const struct sb_codec sb_codec_jwt;
+extern const struct sb_codec sb_codec_rails;
 extern const struct sb_codec sb_codec_starlette;
 
 /* The registry: one line per format, nothing else switches on formats. */
@@ -22,7 +24,9 @@ static const struct sb_codec *const registry[] = {
     &sb_codec_flask,
     &sb_codec_starlette,
     &sb_codec_django,
+    &sb_codec_gorilla,
     &sb_codec_express,
+    &sb_codec_rails,
     &sb_codec_jwt,
     NULL
 };

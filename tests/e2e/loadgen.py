@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""loadgen.py - bounded load for the end-to-end migration test: a fixed
+number of simulated users behind the router, each with its own cookie jar,
+who log in and then keep calling GET /me and POST /cart, checking every
+answer against what they know they are (user id, cart).
+
+  loadgen.py run --url URL --control DIR --out FILE [--users N]
+                 [--max-requests N] [--max-seconds S] [--cart-every K]
+  loadgen.py table FILE...
+
+`run` is steered through files in DIR so a shell script can change the
+world (traffic weight, bridge restart, Redis kill) while it runs:
+  DIR/phase     the name of the current phase (written by the script);
+  DIR/ack       the phase the generator has switched to (requests started
+                after the ack are counted in that phase);
+  DIR/progress  "<phase> <requests finished in it> <total>", every 50 ms;
+  DIR/stop      finish the requests in flight and write the results.
+It stops by itself after --max-requests or --max-seconds.  Loopback only:
+the URL must name 127.0.0.1 or localhost.
+
+A request is counted in the phase it started and ended in, or in "A > B"
+when the phase changed while it ran (so a phase's strict checks see only
+requests that ran entirely inside it).  Counts per phase:
+  requests, legacy / new   answers by app (X-App), router answers (no app)
+  ok                       2xx with the expected user and data
+  logged_out               401 from an app for a user who was logged in
+  wrong_user               a 2xx naming another user (never acceptable)
+  data_mismatch            a 2xx with the right user but another cart
+  unavailable              503 from the router (the bridge could not check)
+  server_error             any other 5xx
+  failed                   no HTTP answer (connection refused, reset, timeout)
+  other                    anything else
+"""
+import argparse
+import http.client
+import json
+import os
+import sys
+import threading
+import time
+import urllib.parse
+
+COUNTERS = ("requests", "legacy", "new", "router", "ok", "logged_out",
+            "wrong_user", "data_mismatch", "unavailable", "server_error",
+            "failed", "other")
+
+
+class Control:
+    """The phase the script asked for, read from DIR/phase by one thread."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self.phase = "start"
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.counts = {}
+        self.total = 0
+
+    def read_phase(self):
+        try:
+            with open(os.path.join(self.dir, "phase")) as f:
+                name = f.read().strip()
+        except OSError:
+            return
+        if name and name != self.phase:
+            with self.lock:
+                self.phase = name
+            write_atomic(os.path.join(self.dir, "ack"), name + "\n")
+
+    def watch(self, deadline, max_requests):
+        """Polls the control files until told to stop or out of budget."""
+        while not self.stop.is_set():
+            self.read_phase()
+            with self.lock:
+                done = self.counts.get(self.phase, {}).get("requests", 0)
+                total = self.total
+            write_atomic(os.path.join(self.dir, "progress"),
+                         f"{self.phase} {done} {total}\n")
+            if (os.path.exists(os.path.join(self.dir, "stop"))
+                    or time.monotonic() > deadline or total >= max_requests):
+                self.stop.set()
+            time.sleep(0.05)
+
+    def count(self, phase, **fields):
+        """Counts one finished request that started in `phase`."""
+        with self.lock:
+            if self.phase != phase:
+                phase = f"{phase} > {self.phase}"
+            c = self.counts.setdefault(phase, dict.fromkeys(COUNTERS, 0))
+            c["requests"] += 1
+            for k, v in fields.items():
+                c[k] += v
+            self.total += 1
+
+
+def write_atomic(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def parse_set_cookie(value):
+    """(name, value, deleted) of one Set-Cookie header value."""
+    parts = [p.strip() for p in value.split(";")]
+    name, _, val = parts[0].partition("=")
+    deleted = False
+    for attr in parts[1:]:
+        key, _, arg = attr.partition("=")
+        key = key.lower()
+        if key == "max-age" and arg.strip().lstrip("-").isdigit() and int(arg) <= 0:
+            deleted = True
+        elif key == "expires" and "1970" in arg:
+            deleted = True
+    return name.strip(), val.strip(), deleted
+
+
+class User:
+    """One simulated browser: a cookie jar and what it expects to see."""
+
+    def __init__(self, host, port, user_id, timeout):
+        self.host, self.port = host, port
+        self.user_id = user_id
+        self.timeout = timeout
+        self.jar = {}
+        self.logged_in = False
+        self.cart = ""
+        self.cart_count = 0
+        self.items = 0
+
+    def request(self, method, path, form=None):
+        """(status, headers, json body or None); raises OSError on no answer.
+        One connection per request, as a browser whose keep-alive connection
+        was closed by a router reload opens a new one."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        try:
+            headers = {"Connection": "close"}
+            if self.jar:
+                headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.jar.items())
+            body = None
+            if form is not None:
+                body = urllib.parse.urlencode(form)
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+            for value in resp.msg.get_all("Set-Cookie") or []:
+                name, val, deleted = parse_set_cookie(value)
+                if deleted:
+                    self.jar.pop(name, None)
+                else:
+                    self.jar[name] = val
+            try:
+                data = json.loads(raw) if raw else None
+            except ValueError:
+                data = None
+            return resp.status, resp.msg, data
+        finally:
+            conn.close()
+
+    def login(self):
+        status, _, data = self.request("POST", "/login", {"user": self.user_id})
+        if status == 200 and data and data.get("user_id") == self.user_id:
+            self.logged_in = True
+            self.cart, self.cart_count = "", 0
+            return True
+        return False
+
+
+def classify(user, status, headers, data, expect_cart, expect_count):
+    """The counters one answer adds (see the module comment)."""
+    app = headers.get("X-App") if headers is not None else None
+    out = {"legacy": int(app == "legacy"), "new": int(app == "new"),
+           "router": int(app is None)}
+    if 200 <= status < 300:
+        if not isinstance(data, dict) or data.get("user_id") != user.user_id:
+            out["wrong_user"] = 1
+        elif data.get("cart") != expect_cart or data.get("cart_count") != expect_count:
+            out["data_mismatch"] = 1
+        else:
+            out["ok"] = 1
+    elif status == 401 and app is not None:
+        out["logged_out"] = 1
+    elif status == 503 and app is None:
+        out["unavailable"] = 1
+    elif status >= 500:
+        out["server_error"] = 1
+    else:
+        out["other"] = 1
+    return out
+
+
+def user_loop(ctl, user, cart_every, think):
+    """Logs in, then alternates /me and /cart until told to stop."""
+    n = 0
+    while not ctl.stop.is_set():
+        if not user.logged_in:
+            # A user who was logged out logs in again (and the run goes on);
+            # the 401 that showed it has been counted.
+            try:
+                user.login()
+            except OSError:
+                pass
+            if not user.logged_in:
+                time.sleep(0.05)
+                continue
+        n += 1
+        with ctl.lock:
+            phase = ctl.phase
+        is_cart = cart_every > 0 and n % cart_every == 0
+        item = f"i{user.items + 1}"
+        expect_cart = user.cart + ("," if user.cart and is_cart else "") + (item if is_cart else "")
+        expect_count = user.cart_count + (1 if is_cart else 0)
+        try:
+            if is_cart:
+                status, headers, data = user.request("POST", "/cart", {"item": item})
+            else:
+                status, headers, data = user.request("GET", "/me")
+        except OSError:
+            ctl.count(phase, failed=1, router=1)
+            continue
+        fields = classify(user, status, headers, data, expect_cart, expect_count)
+        ctl.count(phase, **fields)
+        if fields.get("ok") and is_cart:
+            user.cart, user.cart_count, user.items = expect_cart, expect_count, user.items + 1
+        elif fields.get("data_mismatch") and isinstance(data, dict):
+            # Take the server's view so one mismatch is counted once.
+            user.cart = data.get("cart", "")
+            user.cart_count = data.get("cart_count", 0)
+        if fields.get("logged_out") and not phase.startswith("redis"):
+            user.logged_in = False
+        if think:
+            time.sleep(think)
+
+
+def cmd_run(args):
+    url = urllib.parse.urlsplit(args.url)
+    if url.hostname not in ("127.0.0.1", "localhost"):
+        sys.exit("loadgen: loopback URLs only")
+    ctl = Control(args.control)
+    for name in ("stop", "ack", "progress"):
+        try:
+            os.unlink(os.path.join(args.control, name))
+        except OSError:
+            pass
+    ctl.read_phase()
+    users = [User(url.hostname, url.port, f"{args.prefix}{i}", args.timeout)
+             for i in range(args.users)]
+    started = time.time()
+    for u in users:
+        for _ in range(50):
+            try:
+                if u.login():
+                    break
+            except OSError:
+                pass
+            time.sleep(0.1)
+        else:
+            sys.exit(f"loadgen: user {u.user_id} could not log in")
+    deadline = time.monotonic() + args.max_seconds
+    watcher = threading.Thread(target=ctl.watch, args=(deadline, args.max_requests))
+    watcher.start()
+    threads = [threading.Thread(target=user_loop, args=(ctl, u, args.cart_every, args.think))
+               for u in users]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    watcher.join()
+    result = {"users": args.users, "seconds": round(time.time() - started, 1),
+              "total": ctl.total, "phases": ctl.counts,
+              "stopped_by": "script" if os.path.exists(os.path.join(args.control, "stop"))
+              else "budget"}
+    write_atomic(args.out, json.dumps(result, indent=1) + "\n")
+
+
+def cmd_table(args):
+    """Prints the phases of one or more result files as one table."""
+    cols = ("requests", "legacy", "new", "ok", "logged_out", "wrong_user",
+            "data_mismatch", "unavailable", "server_error", "failed")
+    heads = ("phase", "requests", "legacy", "new", "ok", "401 logged-in",
+             "wrong user", "data diff", "503", "other 5xx", "failed")
+    rows = []
+    for path in args.files:
+        with open(path) as f:
+            res = json.load(f)
+        for name, c in res["phases"].items():
+            rows.append([name] + [str(c.get(k, 0)) for k in cols])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(heads)]
+    line = "  ".join(h.ljust(widths[i]) if i == 0 else h.rjust(widths[i])
+                     for i, h in enumerate(heads))
+    print(line)
+    print("-" * len(line))
+    for r in rows:
+        print("  ".join(v.ljust(widths[i]) if i == 0 else v.rjust(widths[i])
+                        for i, v in enumerate(r)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("--url", required=True)
+    run.add_argument("--control", required=True)
+    run.add_argument("--out", required=True)
+    run.add_argument("--users", type=int, default=24)
+    run.add_argument("--prefix", default="user")
+    run.add_argument("--max-requests", type=int, default=40000)
+    run.add_argument("--max-seconds", type=float, default=240)
+    run.add_argument("--cart-every", type=int, default=4)
+    run.add_argument("--think", type=float, default=0.0)
+    run.add_argument("--timeout", type=float, default=10.0)
+    table = sub.add_parser("table")
+    table.add_argument("files", nargs="+")
+    args = ap.parse_args()
+    if args.cmd == "run":
+        cmd_run(args)
+    else:
+        cmd_table(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@
 . "$(dirname "$0")/../harness/lib.sh"
 
 PY=/usr/bin/python3 # the Debian interpreter, with the Debian packages
+export PYTHONDONTWRITEBYTECODE=1 # leave nothing in the source tree
 HELPERS=$SB_SOURCE_DIR/tests/interop/python
 T=$(date +%s)
 

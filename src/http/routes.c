@@ -6,10 +6,29 @@
 
 #include "endpoints.h"
 
+/* Forward-auth answers whatever method the original request had. */
+#define SB_M_ANY_AUTH (SB_M_GET | SB_M_POST | SB_M_PUT | SB_M_PATCH | \
+                       SB_M_DELETE | SB_M_HEAD)
+
 const struct sb_http_route sb_http_routes[] = {
     {"/health", "/health", SB_M_GET | SB_M_HEAD, sb_ep_health},
     {"/ready", "/ready", SB_M_GET | SB_M_HEAD, sb_ep_ready},
     {"/metrics", "/metrics", SB_M_GET, sb_ep_metrics},
+    {"/v1/validate", "/v1/validate", SB_M_POST, sb_ep_validate},
+    {"/v1/translate", "/v1/translate", SB_M_POST, sb_ep_translate},
+    {"/v1/auth", "/v1/auth", SB_M_ANY_AUTH, sb_ep_auth},
+    {"/v1/auth/*", "/v1/auth/*", SB_M_ANY_AUTH, sb_ep_auth},
+    {"/v1/sessions", "/v1/sessions", SB_M_POST, sb_ep_sessions_create},
+    {"/v1/sessions/{sid}", "/v1/sessions/{sid}",
+     SB_M_GET | SB_M_PATCH | SB_M_DELETE, sb_ep_session},
+    {"/v1/users/{subject}/sessions", "/v1/users/{subject}/sessions",
+     SB_M_GET | SB_M_DELETE, sb_ep_user_sessions},
+    {"/v1/introspect", "/v1/introspect", SB_M_POST, sb_ep_introspect},
+    {"/v1/revoke", "/v1/revoke", SB_M_POST, sb_ep_revoke},
+    {"/v1/apikeys/validate", "/v1/apikeys/validate", SB_M_POST,
+     sb_ep_apikeys_validate},
+    {"/.well-known/jwks.json", "/.well-known/jwks.json", SB_M_GET | SB_M_HEAD,
+     sb_ep_jwks},
 };
 
 const size_t sb_http_route_count =

@@ -1,6 +1,9 @@
 # Thin wrapper over CMake for the README's two commands.
 #   make run   installs what is missing, builds, runs the daemon on a
 #              private Redis with a generated development config
+#   make demo  installs what is missing, builds, runs the end-to-end
+#              migration demo (Redis, two bridges, Flask and Go apps, nginx)
+#              on loopback ports until Ctrl-C
 #   make test  installs what is missing, builds (warnings are errors) and
 #              runs every test, then again under ASan+UBSan, then a short
 #              fuzz smoke run
@@ -9,7 +12,7 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test test-normal test-asan fuzz-smoke bench clean
+.PHONY: all deps build run demo test test-normal test-asan fuzz-smoke bench clean
 
 all: build
 
@@ -22,6 +25,9 @@ build: deps
 
 run: build
 	bash tests/harness/devrun.sh $(BUILD)
+
+demo: build
+	bash tests/e2e/demo.sh $(BUILD)
 
 test: test-normal test-asan fuzz-smoke
 

@@ -11,7 +11,8 @@
 #   e2e_write_bridge_config   the bridge config for both apps' profiles
 #   e2e_start_bridge N        bridge instance N (1 or 2) on its fixed port
 #   e2e_stop_bridge N         SIGTERM, wait for it to exit
-#   e2e_start_nginx           nginx on a free port, all traffic on legacy
+#   e2e_start_nginx           nginx on $E2E_NGINX_PORT or a free port, all
+#                             traffic on the legacy app
 #   e2e_set_weight PCT        PCT% of requests to the new app; reload nginx
 
 E2E_DIR=$SB_SOURCE_DIR/tests/e2e
@@ -113,7 +114,7 @@ e2e_stop_bridge() {
 # job (so the trap stops it); sets E2E_PORT and E2E_URL.
 e2e_start_nginx() {
     local user_line=""
-    E2E_PORT=$(sb_free_port)
+    E2E_PORT=${E2E_NGINX_PORT:-$(sb_free_port)}
     mkdir -p "$E2E_RUN/tmp"
     # As root, the workers would switch to "nobody": keep the current user.
     [ "$(id -u)" = 0 ] && user_line="user $(id -un) $(id -gn);"

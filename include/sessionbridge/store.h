@@ -115,6 +115,12 @@ int sb_store_create(struct sb_redis *r, const char *prefix,
 int sb_store_owner(struct sb_redis *r, const char *prefix, const char *sid,
                    char *tag, size_t size, struct sb_err *err);
 
+/* Sets *revoked when sid, looked up by its pointer, has a revocation
+ * marker (false when the store knows nothing of it).  For credentials
+ * whose owner is not known without the session (express). */
+int sb_store_sid_revoked(struct sb_redis *r, const char *prefix,
+                         const char *sid, bool *revoked, struct sb_err *err);
+
 /* Reads session sid into out (initialised by the caller).  SB_ERR_NOT_FOUND
  * when it does not exist (or has expired). */
 int sb_store_get(struct sb_redis *r, const char *prefix, const char *sid,
@@ -138,10 +144,12 @@ struct sb_store_removed {
  * Deletes session sid and revokes it: one atomic script over the owner's
  * slot removes the session and its index entry and writes the revocation
  * marker (TTL: the session's remaining lifetime, else fallback_ttl when
- * > 0, else SB_STORE_UNBOUNDED_TTL); then deletes the sid pointer.
- * subject: the owner when known (NULL: read it from the pointer; then
- * SB_ERR_NOT_FOUND when there is none).  This is also the CLI's purge of
- * one session.  removed may be NULL.
+ * > 0, else SB_STORE_UNBOUNDED_TTL).  A sid already revoked keeps its
+ * marker.  The sid pointer stays until it expires with the session's
+ * lifetime, so a bare sid still leads to the marker.  subject: the owner
+ * when known (NULL: read it from the pointer; then SB_ERR_NOT_FOUND when
+ * there is none).  This is also the CLI's purge of one session.  removed
+ * may be NULL.
  */
 int sb_store_delete(struct sb_redis *r, const char *prefix, const char *sid,
                     const char *subject, int64_t now, int64_t fallback_ttl,
@@ -164,8 +172,8 @@ void sb_store_free_sessions(struct sb_session *v, size_t n);
 /*
  * Logs subject out everywhere: not-before = now (TTL nbf_ttl, see
  * sb_store_max_lifetime), a revocation marker for every indexed sid,
- * every session and the index deleted, in one atomic script; then the sid
- * pointers.  *sids (may be NULL) receives the removed sids as a new array
+ * every session and the index deleted, in one atomic script (the sid
+ * pointers stay, leading to the markers).  *sids (may be NULL) receives the removed sids as a new array
  * of *n new strings (sb_store_free_strings), so the caller can drop
  * framework records (connect-redis) too.
  */
@@ -177,8 +185,8 @@ void sb_store_free_strings(char **v, size_t n);
 /* ---- batches (the admin CLI's purges) ------------------------------------ */
 
 /*
- * sb_store_delete for sids[0..n) in three pipelines (owners, one atomic
- * script per session, pointers): removed[i] tells whether sids[i] existed
+ * sb_store_delete for sids[0..n) in two pipelines (owners, then one atomic
+ * script per session): removed[i] tells whether sids[i] existed
  * and its profile.  A sid without a pointer is not touched (its owner is
  * unknown).  Each session's removal is atomic, the batch is not: after a
  * failure a re-run finishes the job.

@@ -479,10 +479,13 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Reads the connect-redis record of an express session into s. */
-static int load_express(struct sb_redis *r, const struct sb_profile *p,
-                        struct sb_session *s, struct sb_err *err)
+/* Reads the connect-redis record of an express session into s.  Without
+ * one the session is over: revoked when the store says so, else expired. */
+static int load_express(struct sb_redis *r, const struct sb_config *cfg,
+                        const struct sb_profile *p, struct sb_session *s,
+                        struct sb_err *err)
 {
+    bool revoked = false;
     char *key = NULL;
     const char *argv[2] = {"GET", NULL};
     redisReply *rep;
@@ -496,9 +499,13 @@ static int load_express(struct sb_redis *r, const struct sb_profile *p,
         goto out_free;
     if (rep->type == REDIS_REPLY_STRING)
         rc = sb_express_record_parse(p, rep->str, rep->len, now_ms(), s, err);
-    else if (rep->type == REDIS_REPLY_NIL)
-        sb_err_set(err, SB_ERR_EXPIRED,
-                   "the express session is over (no connect-redis record)");
+    else if (rep->type == REDIS_REPLY_NIL &&
+             sb_store_sid_revoked(r, cfg->prefix, s->sid, &revoked,
+                                  err) == 0)
+        sb_err_set(err, revoked ? SB_ERR_REVOKED : SB_ERR_EXPIRED,
+                   revoked ? "the session has been revoked"
+                           : "the express session is over (no connect-redis "
+                             "record)");
     else
         sb_err_set(err, SB_ERR_STORE, "unexpected reply from Redis");
     freeReplyObject(rep);
@@ -514,7 +521,7 @@ int sb_api_check(struct sb_redis *r, const struct sb_config *cfg,
     bool inserted = false;
 
     if (is_express(p) && json_object_size(s->data) == 0 &&
-        load_express(r, p, s, err) != 0)
+        load_express(r, cfg, p, s, err) != 0)
         return -1;
     if (sb_store_record(r, cfg->prefix, s, now, &inserted, err) != 0)
         return -1;

@@ -250,6 +250,28 @@ int sb_store_owner(struct sb_redis *r, const char *prefix, const char *sid,
     return 0;
 }
 
+int sb_store_sid_revoked(struct sb_redis *r, const char *prefix,
+                         const char *sid, bool *revoked, struct sb_err *err)
+{
+    char tag[SB_STORE_TAG_MAX], key[SB_STORE_KEY_MAX];
+    const char *argv[2] = {"EXISTS", key};
+    redisReply *rep;
+
+    *revoked = false;
+    if (sb_store_owner(r, prefix, sid, tag, sizeof(tag), err) != 0)
+        return err->code == SB_ERR_NOT_FOUND ? 0 : -1;
+    if (sb_store_key_revoked(prefix, tag, sid, key, sizeof(key), err) != 0)
+        return -1;
+    rep = sb_redis_commandv(r, 2, argv, NULL, err);
+    if (rep == NULL)
+        return -1;
+    if (rep->type != REDIS_REPLY_INTEGER)
+        return unexpected(rep, err);
+    *revoked = rep->integer == 1;
+    freeReplyObject(rep);
+    return 0;
+}
+
 /* Parses a stored session value into out (initialised); sid defaults to
  * the one asked for. */
 static int parse_stored(const char *text, size_t len, const char *sid,
@@ -451,23 +473,6 @@ static int delete_result(redisReply *rep, struct sb_store_removed *removed,
     return 0;
 }
 
-/* Deletes the sid pointer (its own slot, so its own command). */
-static int delete_pointer(struct sb_redis *r, const char *prefix,
-                          const char *sid, struct sb_err *err)
-{
-    char key[SB_STORE_KEY_MAX];
-    const char *argv[2] = {"UNLINK", key};
-    redisReply *rep;
-
-    if (sb_store_key_sid(prefix, sid, key, sizeof(key), err) != 0)
-        return -1;
-    rep = sb_redis_commandv(r, 2, argv, NULL, err);
-    if (rep == NULL)
-        return -1;
-    freeReplyObject(rep);
-    return 0;
-}
-
 static int delete_tagged(struct sb_redis *r, const char *prefix,
                          const char *tag, const char *sid, int64_t now,
                          int64_t fallback_ttl,
@@ -481,7 +486,7 @@ static int delete_tagged(struct sb_redis *r, const char *prefix,
     rep = sb_store_eval(r, SB_SCRIPT_DELETE, 3, 7, a.argv, NULL, err);
     if (rep == NULL || delete_result(rep, removed, err) != 0)
         return -1;
-    return delete_pointer(r, prefix, sid, err);
+    return 0;
 }
 
 int sb_store_delete(struct sb_redis *r, const char *prefix, const char *sid,
@@ -584,33 +589,6 @@ int sb_store_list_user(struct sb_redis *r, const char *prefix,
     return 0;
 }
 
-/* Appends an UNLINK of each sid pointer to the pipeline and reads the
- * answers. */
-static int unlink_pointers(struct sb_redis *r, const char *prefix,
-                           char *const *sids, size_t n, struct sb_err *err)
-{
-    char key[SB_STORE_KEY_MAX];
-    size_t i, sent = 0;
-    int rc = 0;
-
-    for (i = 0; i < n; i++) {
-        const char *argv[2] = {"UNLINK", key};
-        if (sb_store_key_sid(prefix, sids[i], key, sizeof(key), err) != 0 ||
-            sb_redis_append(r, 2, argv, NULL, err) != 0) {
-            rc = -1;
-            break;
-        }
-        sent++;
-    }
-    for (i = 0; i < sent; i++) {
-        redisReply *rep = sb_redis_read(r, err);
-        if (rep == NULL)
-            return -1;
-        freeReplyObject(rep);
-    }
-    return rc;
-}
-
 /* Copies the sids of a logout answer into a new array. */
 static int take_sids(const redisReply *rep, char ***out, size_t *n,
                      struct sb_err *err)
@@ -709,8 +687,7 @@ int sb_store_logout_user(struct sb_redis *r, const char *prefix,
     freeReplyObject(rep);
     if (rc != 0)
         return -1;
-    rc = unlink_pointers(r, prefix, v, k, err);
-    if (rc == 0 && sids != NULL) {
+    if (sids != NULL) {
         *sids = v;
         v = NULL;
     }
@@ -774,12 +751,11 @@ int sb_store_delete_many(struct sb_redis *r, const char *prefix,
 {
     redisReply **reps = calloc(n + 1, sizeof(*reps));
     char (*tags)[SB_STORE_TAG_MAX] = calloc(n + 1, sizeof(*tags));
-    char **found = calloc(n + 1, sizeof(*found));
     struct delete_args a;
     size_t i, nf = 0, sent = 0;
     int rc = -1;
 
-    if (reps == NULL || tags == NULL || found == NULL) {
+    if (reps == NULL || tags == NULL) {
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         goto out_free;
     }
@@ -835,10 +811,8 @@ int sb_store_delete_many(struct sb_redis *r, const char *prefix,
             goto out_free;
         }
         reps[nf++] = NULL;
-        found[sent++] = (char *)sids[i];
     }
-    /* 3: the pointers */
-    rc = unlink_pointers(r, prefix, found, sent, err);
+    rc = 0;
     goto out_free;
 
 out_drain:
@@ -849,7 +823,6 @@ out_free:
         freeReplyObject(reps[i]);
     free(reps);
     free(tags);
-    free(found);
     return rc;
 }
 
@@ -882,8 +855,6 @@ int sb_store_logout_many(struct sb_redis *r, const char *prefix,
     rc = 0;
     for (i = 0; i < n; i++) {
         redisReply *rep = reps[i + 1];
-        char **v = NULL;
-        size_t k = 0;
 
         if (!is_string_array(rep)) {
             rc = sb_err_set(err, SB_ERR_STORE, "Redis script failed: %.100s",
@@ -892,12 +863,6 @@ int sb_store_logout_many(struct sb_redis *r, const char *prefix,
             break;
         }
         removed[i] = (long long)rep->elements;
-        if (take_sids(rep, &v, &k, err) != 0 ||
-            unlink_pointers(r, prefix, v, k, err) != 0)
-            rc = -1;
-        sb_store_free_strings(v, k);
-        if (rc != 0)
-            break;
     }
 out_free:
     for (i = 0; i < n + 2; i++)

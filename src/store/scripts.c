@@ -11,19 +11,21 @@
  * KEYS: sess, idx, rev, nbf.  ARGV: sid, session JSON, ttl, index score,
  * issued_at, now, mode ("r" record, "a" anonymous: no index, no nbf).
  * Returns -1 revoked (marker), -2 revoked (not-before), 0 already there,
- * 1 inserted.
+ * 1 inserted.  The not-before time only judges sessions not recorded yet:
+ * log-out-everywhere deletes every recorded session, so one that exists was
+ * recorded after it (a new login), whatever issue time a format writes
+ * into its credential (gorilla back-dates its timestamp to encode expiry).
  */
 static const char record_lua[] =
     "if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end\n"
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
     "local anon = ARGV[7] == 'a'\n"
     "if not anon then\n"
     "  local nbf = redis.call('GET', KEYS[4])\n"
     "  local ia = tonumber(ARGV[5])\n"
     "  if nbf and ia > 0 and ia < tonumber(nbf) then return -2 end\n"
     "end\n"
-    "if not redis.call('SET', KEYS[1], ARGV[2], 'NX', 'EX', ARGV[3]) then\n"
-    "  return 0\n"
-    "end\n"
+    "redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])\n"
     "if not anon then\n"
     "  local now = tonumber(ARGV[6])\n"
     "  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])\n"
@@ -40,11 +42,13 @@ static const char record_lua[] =
  * delete: removes one session and revokes its sid.
  * KEYS: sess, idx, rev.  ARGV: sid, now, fallback ttl, mode ("u" / "a").
  * The marker's TTL is the session key's remaining TTL, else its index
- * score minus now, else the fallback.  Returns {existed 0/1, profile}.
+ * score minus now, else the fallback; a sid already revoked keeps its
+ * marker as it is.  Returns {existed 0/1, profile}.
  */
 static const char delete_lua[] =
     "local now = tonumber(ARGV[2])\n"
     "local v = redis.call('GET', KEYS[1])\n"
+    "if not v and redis.call('EXISTS', KEYS[3]) == 1 then return {0, ''} end\n"
     "local ttl = redis.call('TTL', KEYS[1])\n"
     "local prof = ''\n"
     "if v then\n"

@@ -4,6 +4,7 @@
  * and express formats (each entry asserting its specific error). */
 #include <check.h>
 #include <openssl/pem.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +128,9 @@ static void write_keypair(EVP_PKEY *k, const char *priv, const char *pub)
     ck_assert_int_eq(PEM_write_bio_PUBKEY(b, k), 1);
     BIO_free(b);
 }
+
+#define HDR_THREADS "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
+#define OK_CLAIMS_THREADS "{\"sub\":\"1\",\"exp\":1793498400}"
 
 static char tmpdir[64];
 
@@ -519,6 +523,77 @@ START_TEST(test_config_key_files)
 }
 END_TEST
 
+/* ---- threads ------------------------------------------------------------ */
+
+struct thread_job {
+    const struct sb_profile *jwt, *express;
+    const char *tokens[3]; /* jwt: secret 1, secret 2; express cookie */
+    const char *forged;    /* jwt MACed with a secret not in the list */
+    int failures;
+};
+
+/* Alternating keys on every call, so each thread's cached HMAC context is
+ * re-keyed over and over while other threads do the same. */
+static void *thread_main(void *arg)
+{
+    struct thread_job *job = arg;
+    struct sb_codec_ctx ctx = {.now = FIX_VERIFY_NOW};
+    int i;
+
+    for (i = 0; i < 3000; i++) {
+        struct sb_session s;
+        struct sb_err err;
+        const char *tok = job->tokens[i % 3];
+        const struct sb_profile *p = i % 3 == 2 ? job->express : job->jwt;
+        sb_session_init(&s);
+        if (sb_credential_decode(p, tok, strlen(tok), &ctx, &s, &err) != 0)
+            job->failures++;
+        sb_session_reset(&s);
+        if (i % 50 == 0 &&
+            sb_credential_decode(job->jwt, job->forged, strlen(job->forged),
+                                 &ctx, &s, &err) == 0)
+            job->failures++;
+    }
+    return NULL;
+}
+
+/* Four threads share one profile of each format, as the daemon's workers
+ * do: every decode gives the right answer. */
+START_TEST(test_threads)
+{
+    static const char *const secrets[] = {"first-secret-0123456789abcdef01",
+                                          FIX_SECRET, NULL};
+    static const char *const kv[] = {"alg", "HS256", NULL};
+    struct sb_profile jwt_p, ex_p;
+    struct thread_job jobs[4];
+    pthread_t th[4];
+    char *t1, *t2, *t3, *forged;
+    size_t i;
+
+    fix_profile(&jwt_p, "hs", "jwt", secrets, kv);
+    fix_profile(&ex_p, "ex", "express", secrets, NULL);
+    t1 = fix_jwt_hmac(EVP_sha256(), HDR_THREADS, OK_CLAIMS_THREADS, secrets[0]);
+    t2 = fix_jwt_hmac(EVP_sha256(), HDR_THREADS, OK_CLAIMS_THREADS, secrets[1]);
+    t3 = fix_express_sign("Xq3RfZ2vN8kLpW4tY7uB1cD5eG9hJ0mA", secrets[1]);
+    forged = fix_jwt_hmac(EVP_sha256(), HDR_THREADS, OK_CLAIMS_THREADS, "x");
+    for (i = 0; i < 4; i++) {
+        jobs[i] = (struct thread_job){&jwt_p, &ex_p, {t1, t2, t3}, forged, 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, thread_main, &jobs[i]),
+                         0);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_int_eq(jobs[i].failures, 0);
+    }
+    free(t1);
+    free(t2);
+    free(t3);
+    free(forged);
+    sb_profile_free(&jwt_p);
+    sb_profile_free(&ex_p);
+}
+END_TEST
+
 /* ---- the bad-input table ---------------------------------------------- */
 
 enum table_profile {
@@ -831,6 +906,7 @@ int main(void)
     tcase_add_test(tc, test_jwks);
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_config_key_files);
+    tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_bad_inputs);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);

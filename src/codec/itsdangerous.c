@@ -5,9 +5,11 @@
 #include "itsdangerous_internal.h"
 
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <zlib.h>
 
 #include "sessionbridge/b64.h"
 #include "sessionbridge/codec.h"
@@ -270,6 +272,80 @@ int sb_itsd_payload_decode(const char *what, const char *value, size_t len,
     return rc;
 }
 
+/* This thread's deflate stream, kept between calls: deflateInit allocates
+ * and clears about 270 KB, which would dominate every encode. */
+struct itsd_deflater {
+    z_stream zs;
+};
+
+static pthread_once_t deflater_once = PTHREAD_ONCE_INIT;
+static pthread_key_t deflater_key;
+static _Thread_local struct itsd_deflater *deflater_tls; /* a root for LSan */
+
+/* pthread key destructor: frees a finished thread's stream. */
+static void deflater_free(void *arg)
+{
+    struct itsd_deflater *d = arg;
+
+    deflateEnd(&d->zs);
+    free(d);
+}
+
+static void deflater_key_init(void)
+{
+    pthread_key_create(&deflater_key, deflater_free);
+}
+
+/* This thread's stream, reset; NULL when it cannot be created. */
+static z_stream *thread_deflater(void)
+{
+    struct itsd_deflater *d = deflater_tls;
+
+    if (d != NULL) {
+        deflateReset(&d->zs);
+        return &d->zs;
+    }
+    pthread_once(&deflater_once, deflater_key_init);
+    d = calloc(1, sizeof(*d));
+    if (d == NULL)
+        return NULL;
+    /* The parameters of zlib.compress(data) and compress2(level 6). */
+    if (deflateInit(&d->zs, Z_DEFAULT_COMPRESSION) != Z_OK) {
+        free(d);
+        return NULL;
+    }
+    deflater_tls = d;
+    pthread_setspecific(deflater_key, d);
+    return &d->zs;
+}
+
+/* zlib.compress(src): a new buffer *out of *out_len bytes. */
+static int deflate_python(const char *src, size_t n, unsigned char **out,
+                          size_t *out_len, struct sb_err *err)
+{
+    z_stream *zs = thread_deflater();
+    unsigned char *buf;
+    size_t cap;
+
+    if (zs == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "zlib: out of memory");
+    cap = deflateBound(zs, (uLong)n);
+    buf = malloc(cap);
+    if (buf == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "zlib: out of memory");
+    zs->next_in = (unsigned char *)src;
+    zs->avail_in = (uInt)n;
+    zs->next_out = buf;
+    zs->avail_out = (uInt)cap;
+    if (deflate(zs, Z_FINISH) != Z_STREAM_END) {
+        free(buf);
+        return sb_err_set(err, SB_ERR_INTERNAL, "zlib: compress failed");
+    }
+    *out = buf;
+    *out_len = zs->total_out;
+    return 0;
+}
+
 int sb_itsd_payload_encode(const char *json, size_t len, struct sb_buf *b,
                            struct sb_err *err)
 {
@@ -279,7 +355,7 @@ int sb_itsd_payload_encode(const char *json, size_t len, struct sb_buf *b,
     char *text = NULL;
     int rc = -1;
 
-    if (sb_zlib_deflate((const unsigned char *)json, len, &z, &zlen, err) != 0)
+    if (deflate_python(json, len, &z, &zlen, err) != 0)
         return -1;
     if (zlen + 1 < len) {
         src = z;

@@ -77,8 +77,9 @@ const struct sb_http_route *sb_http_route_find(const char *path,
 /* The methods allowed for path, as an "Allow" header value. */
 void sb_http_route_allow(const char *path, char *buf, size_t size);
 
-/* Copies the n-th "{...}" segment of req->path (0-based) into buf,
- * URL-decoded; returns its length or -1 when missing or too long. */
+/* Copies the n-th "{...}" segment of req->path (0-based) into buf (MHD
+ * has percent-decoded the path once already, so "%2F" in a segment cannot
+ * be told from "/"); returns its length or -1 when missing or too long. */
 long sb_http_path_param(const struct sb_http_req *req, unsigned n, char *buf,
                         size_t size);
 

@@ -98,17 +98,6 @@ void sb_http_route_allow(const char *path, char *buf, size_t size)
     }
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 long sb_http_path_param(const struct sb_http_req *req, unsigned n, char *buf,
                         size_t size)
 {
@@ -117,22 +106,15 @@ long sb_http_path_param(const struct sb_http_req *req, unsigned n, char *buf,
 
     while (*pattern != '\0' && *pattern != '*') {
         if (*pattern == '{') {
-            size_t seg = strcspn(path, "/"), i, o = 0;
+            size_t seg = strcspn(path, "/");
             if (seen++ == n) {
-                for (i = 0; i < seg; i++) {
-                    char c = path[i];
-                    if (c == '%' && i + 2 < seg + 1 && hexval(path[i + 1]) >= 0 &&
-                        hexval(path[i + 2]) >= 0) {
-                        c = (char)(hexval(path[i + 1]) << 4 |
-                                   hexval(path[i + 2]));
-                        i += 2;
-                    }
-                    if (o + 1 >= size)
-                        return -1;
-                    buf[o++] = c;
-                }
-                buf[o] = '\0';
-                return (long)o;
+                /* MHD has already percent-decoded the path: decoding
+                 * again would turn a literal "%41" into "A". */
+                if (seg + 1 > size)
+                    return -1;
+                memcpy(buf, path, seg);
+                buf[seg] = '\0';
+                return (long)seg;
             }
             pattern = strchr(pattern, '}') + 1;
             path += seg;

@@ -294,15 +294,22 @@ static void user_logout(struct sb_http_req *req, const char *subject)
                  &sessionbridge__v1__logout_response__descriptor);
 }
 
-/* GET / DELETE /v1/users/{subject}/sessions */
+/* GET / DELETE /v1/users/{subject}/sessions; a ?subject= query
+ * parameter wins over the path segment (for subjects with a '/', which a
+ * path segment cannot carry). */
 void sb_ep_user_sessions(struct sb_http_req *req)
 {
     char subject[SB_SUBJECT_MAX + 1];
+    const char *q = query(req, "subject");
 
     if (!sb_api_authorize(req, SB_API_BACKEND))
         return;
-    if (sb_http_path_param(req, 0, subject, sizeof(subject)) <= 0 ||
-        strlen(subject) == 0) {
+    if (q != NULL && strlen(q) < sizeof(subject))
+        strcpy(subject, q);
+    else if (q != NULL || sb_http_path_param(req, 0, subject,
+                                             sizeof(subject)) < 0)
+        subject[0] = '\0';
+    if (strlen(subject) == 0) {
         sb_api_error(req, 400, "invalid_subject",
                      "a subject is 1-%d bytes", SB_SUBJECT_MAX);
         return;

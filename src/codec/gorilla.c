@@ -100,6 +100,11 @@ static int add_go_types(struct gorilla_state *st, const char *value,
         flen = (size_t)(colon - f);
         t = colon + 1;
         n -= flen + 1;
+        while (flen > 0 && (f[flen - 1] == ' ' || f[flen - 1] == '\t'))
+            flen--;
+        if (flen == 0)
+            return sb_err_set(err, SB_ERR_CONFIG,
+                              "go_types expects field:type[, field:type]");
         while (n > 0 && (*t == ' ' || *t == '\t')) {
             t++;
             n--;

@@ -144,7 +144,7 @@ static void roundtrip_mode(const uint8_t *data, size_t size, uint8_t pick)
         return;
     sb_session_init(&s);
     sb_session_init(&back);
-    if (!json_is_object(doc))
+    if (!json_is_object(doc) || fuzz_has_huge_real(doc))
         goto out;
     for (i = 0; registered[i] != NULL; i++)
         json_object_del(doc, registered[i]);

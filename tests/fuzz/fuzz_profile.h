@@ -83,4 +83,31 @@ static inline int fuzz_json_same(const json_t *a, const json_t *b)
     return json_equal(a, b);
 }
 
+/* True when v holds a real of magnitude 2^63 or more: JSON.stringify
+ * writes those as plain digits (1e20 -> "100000000000000000000"), which
+ * jansson refuses to read back as an integer ("too big integer"), so such
+ * data cannot round-trip through a JavaScript-dialect serialisation. */
+static inline int fuzz_has_huge_real(const json_t *v)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+
+    if (json_is_real(v))
+        return json_real_value(v) >= 9.2e18 || json_real_value(v) <= -9.2e18;
+    if (json_is_array(v)) {
+        json_array_foreach((json_t *)v, i, x) {
+            if (fuzz_has_huge_real(x))
+                return 1;
+        }
+    }
+    if (json_is_object(v)) {
+        json_object_foreach((json_t *)v, k, x) {
+            if (fuzz_has_huge_real(x))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 #endif

@@ -327,6 +327,11 @@ static char *mk_flask_future(void)
 {
     return sign_raw("flask", SECRET, "eyJhIjoxfQ", "auaRaA");
 }
+static char *mk_flask_expired_wrong_secret(void)
+{
+    /* The signature is checked before the age. */
+    return sign_raw("flask", "not-the-secret", "eyJhIjoxfQ", "arHFAA");
+}
 static char *mk_flask_wrong_secret(void)
 {
     return sign_raw("flask", "not-the-secret", "eyJhIjoxfQ", "auaBAA");
@@ -544,6 +549,8 @@ static const struct bad_case bad_cases[] = {
      "auaBAB.3puZbWJIW4x5w1LY51cqO-TN0vw", NULL, SB_ERR_BAD_SIGNATURE},
     {"flask wrong secret", "flask", NULL, NULL, mk_flask_wrong_secret,
      SB_ERR_BAD_SIGNATURE},
+    {"flask expired and wrong secret", "flask", NULL, NULL,
+     mk_flask_expired_wrong_secret, SB_ERR_BAD_SIGNATURE},
     {"flask bad timestamp char", "flask", NULL, NULL, mk_flask_bad_ts,
      SB_ERR_MALFORMED},
     {"flask timestamp too long", "flask", NULL, NULL, mk_flask_long_ts,

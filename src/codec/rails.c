@@ -25,7 +25,8 @@
 
 /* How the session sits in the encrypted plaintext. */
 enum rails_envelope {
-    RAILS_ENVELOPE_MESSAGE, /* 6.0-7.0: {"_rails":{"message":b64,"exp","pur"}} */
+    RAILS_ENVELOPE_MESSAGE, /* 6.0-7.0:
+                               {"_rails":{"message":b64,"exp","pur"}} */
     RAILS_ENVELOPE_DATA,    /* 7.1 use_message_serializer_for_metadata:
                                {"_rails":{"data":{...},"exp"?,"pur"}} */
     RAILS_ENVELOPE_NONE     /* 5.2, or cookie metadata off: the bare JSON */

@@ -793,7 +793,8 @@ START_TEST(test_encode)
         char *bar1 = memchr(raw, '|', (size_t)n), *bar2;
         unsigned char val[512];
         long vl;
-        bar2 = memchr(bar1 + 1, '|', (size_t)(raw + n - (unsigned char *)bar1 - 1));
+        bar2 = memchr(bar1 + 1, '|',
+                      (size_t)(raw + n - (unsigned char *)bar1 - 1));
         vl = sb_b64_decode(SB_B64_URL_PAD, bar1 + 1, (size_t)(bar2 - bar1 - 1),
                            val);
         ck_assert_int_eq(vl, (long)strlen("{\"a\":1,\"b\":\"\\u003c\\u0026"

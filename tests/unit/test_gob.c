@@ -297,7 +297,8 @@ START_TEST(test_vector_gob)
                 strcmp(type, "bool") == 0) {
                 json_object_set(exp, key, val);
             } else if (strcmp(type, "float64") == 0) {
-                json_object_set_new(exp, key, json_real(json_number_value(val)));
+                json_object_set_new(exp, key,
+                                    json_real(json_number_value(val)));
             } else {
                 snprintf(tag, sizeof(tag), " %s", type);
                 json_object_set_new(exp, key, json_pack("{s:O}", tag, val));
@@ -366,10 +367,12 @@ START_TEST(test_round_trip)
         "\"z\":0,\"max\":9223372036854775807,\"min\":-9223372036854775808,"
         "\"r\":1.0,\"pi\":3.141592653589793,\"neg\":-2.5e-300,\"n\":null,"
         "\"tags\":[\"a\",\"\",\"c\"],\"empty\":[],"
-        "\"m\":{\"x\":1,\"tags\":[\"q\"],\"deep\":{\"b\":{\" b\":\"AAFiaW4=\"}}}"
+        "\"m\":{\"x\":1,\"tags\":[\"q\"],"
+        "\"deep\":{\"b\":{\" b\":\"AAFiaW4=\"}}}"
         ",\"raw\":{\" b\":\"\"},"
         "\"i8\":{\" int8\":-128},\"i16\":{\" int16\":32767},"
-        "\"i32\":{\" int32\":-2147483648},\"i64\":{\" int64\":9007199254740993},"
+        "\"i32\":{\" int32\":-2147483648},"
+        "\"i64\":{\" int64\":9007199254740993},"
         "\"u\":{\" uint\":9223372036854775807},\"u8\":{\" uint8\":255},"
         "\"u16\":{\" uint16\":65535},\"u32\":{\" uint32\":4294967295},"
         "\"u64\":{\" uint64\":0},\"f32\":{\" float32\":-0.5},"

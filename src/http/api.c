@@ -424,15 +424,20 @@ void sb_api_codec_ctx(struct sb_http_req *req, struct sb_codec_ctx *ctx,
 
 /* ---- credentials ------------------------------------------------------------ */
 
-/* How telling an error is when several profiles were tried: any verdict
- * of a codec that recognised the layout beats malformed. */
+/* How telling an error is when several profiles were tried: a verdict on
+ * a credential whose signature verified (expired, revoked...) beats a
+ * signature that did not, which beats a layout that did not parse. */
 static int error_rank(enum sb_err_code code)
 {
     switch (code) {
     case SB_OK: return 0;
     case SB_ERR_NO_CREDENTIAL: return 1;
     case SB_ERR_MALFORMED: return 2;
-    case SB_ERR_REVOKED: return 4;
+    case SB_ERR_EXPIRED:
+    case SB_ERR_NOT_YET_VALID:
+    case SB_ERR_INVALID_CLAIM:
+    case SB_ERR_UNSUPPORTED: return 4;
+    case SB_ERR_REVOKED: return 5;
     default: return 3;
     }
 }
@@ -566,12 +571,50 @@ out_free:
     return rc;
 }
 
-int sb_api_mint(struct sb_redis *r, const struct sb_profile *to,
-                const struct sb_session *s, const struct sb_codec_ctx *ctx,
-                char **token, char **set_cookie, struct sb_err *err)
+/* True when v holds subject (as a string, or an integer written out). */
+static bool holds_subject(const json_t *v, const char *subject)
+{
+    char num[32];
+
+    if (json_is_string(v))
+        return strcmp(json_string_value(v), subject) == 0;
+    if (!json_is_integer(v))
+        return false;
+    snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    return strcmp(num, subject) == 0;
+}
+
+/* A copy of s->data without the subject fields other profiles put there
+ * (the subject travels in its own field of the canonical session), so a
+ * translation P -> Q -> P gives back P's data exactly.  New reference. */
+static json_t *data_for(const struct sb_config *cfg,
+                        const struct sb_profile *to, const struct sb_session *s)
+{
+    json_t *d = json_copy(s->data);
+    size_t i;
+
+    for (i = 0; d != NULL && s->subject != NULL && i < cfg->profile_count;
+         i++) {
+        const char *f = cfg->profiles[i].subject_field;
+        json_t *v;
+        if (f == NULL || &cfg->profiles[i] == to ||
+            (to->subject_field != NULL && strcmp(f, to->subject_field) == 0))
+            continue;
+        v = json_object_get(d, f);
+        if (v != NULL && holds_subject(v, s->subject))
+            json_object_del(d, f);
+    }
+    return d;
+}
+
+int sb_api_mint(struct sb_redis *r, const struct sb_config *cfg,
+                const struct sb_profile *to, const struct sb_session *s,
+                const struct sb_codec_ctx *ctx, char **token,
+                char **set_cookie, struct sb_err *err)
 {
     struct sb_session m = *s;
     int64_t cap = to->max_age > 0 ? ctx->now + to->max_age : 0;
+    int rc = -1;
 
     *token = NULL;
     if (set_cookie != NULL)
@@ -579,19 +622,25 @@ int sb_api_mint(struct sb_redis *r, const struct sb_profile *to,
     m.issued_at = ctx->now;
     if (m.expires_at == 0 || (cap != 0 && cap < m.expires_at))
         m.expires_at = cap;
+    m.data = data_for(cfg, to, s);
+    if (m.data == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
     if (sb_credential_encode(to, &m, ctx, token, err) != 0)
-        return -1;
+        goto out_free;
     if (is_express(to) && store_express(r, to, &m, err) != 0)
         goto err_free;
     if (set_cookie != NULL &&
         sb_cookie_build(to, *token, ctx->now, set_cookie, err) != 0)
         goto err_free;
-    return 0;
+    rc = 0;
+    goto out_free;
 
 err_free:
     free(*token);
     *token = NULL;
-    return -1;
+out_free:
+    json_decref(m.data);
+    return rc;
 }
 
 int sb_api_drop_framework_records(struct sb_redis *r,

@@ -133,12 +133,14 @@ int sb_api_check(struct sb_redis *r, const struct sb_config *cfg,
                  int64_t now, struct sb_err *err);
 
 /* Encodes s for profile `to` as a translation does (issued now, expiring no
- * later than s and to's max_age) into *token; for an express profile the
- * connect-redis record is written when absent.  *set_cookie (may be NULL)
- * receives the Set-Cookie value.  Both are new strings. */
-int sb_api_mint(struct sb_redis *r, const struct sb_profile *to,
-                const struct sb_session *s, const struct sb_codec_ctx *ctx,
-                char **token, char **set_cookie, struct sb_err *err);
+ * later than s and to's max_age; other profiles' subject fields left out
+ * of the data) into *token; for an express profile the connect-redis
+ * record is written when absent.  *set_cookie (may be NULL) receives the
+ * Set-Cookie value.  Both are new strings. */
+int sb_api_mint(struct sb_redis *r, const struct sb_config *cfg,
+                const struct sb_profile *to, const struct sb_session *s,
+                const struct sb_codec_ctx *ctx, char **token,
+                char **set_cookie, struct sb_err *err);
 
 /* Deletes the connect-redis records of sids[0..n) for every express
  * profile (after a session was deleted or a user logged out). */

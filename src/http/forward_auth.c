@@ -142,7 +142,7 @@ static int add_route_headers(struct sb_http_req *req, struct sb_redis *r,
         }
         if (!mint && !give_cookie)
             continue;
-        if (sb_api_mint(r, q, s, ctx, &token, &cookie, err) != 0) {
+        if (sb_api_mint(r, req->cfg, q, s, ctx, &token, &cookie, err) != 0) {
             if (err->code == SB_ERR_STORE)
                 return -1;
             sb_log(SB_LOG_WARN, "forward-auth: cannot mint a credential",

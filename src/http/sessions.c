@@ -26,7 +26,7 @@ static int mint_all(struct sb_http_req *req, struct sb_redis *r,
     for (i = 0; i < cfg->profile_count && creds != NULL; i++) {
         const struct sb_profile *p = &cfg->profiles[i];
         char *token = NULL, *cookie = NULL;
-        if (sb_api_mint(r, p, s, ctx, &token, &cookie, err) != 0) {
+        if (sb_api_mint(r, cfg, p, s, ctx, &token, &cookie, err) != 0) {
             if (err->code == SB_ERR_STORE) {
                 json_decref(creds);
                 return -1;

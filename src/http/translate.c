@@ -52,7 +52,7 @@ void sb_ep_translate(struct sb_http_req *req)
         goto out_reset;
     }
     sb_metrics_credential("translate", used->name, SB_OK);
-    if (sb_api_mint(r, to, &s, &ctx, &out, &cookie, &err) != 0) {
+    if (sb_api_mint(r, req->cfg, to, &s, &ctx, &out, &cookie, &err) != 0) {
         if (err.code == SB_ERR_STORE || err.code == SB_ERR_NOMEM)
             sb_api_fail(req, &err);
         else

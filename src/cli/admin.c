@@ -172,6 +172,12 @@ void cli_catch_sigint(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+void cli_release_sigint(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+}
+
 double cli_now(void)
 {
     struct timespec ts;

@@ -51,9 +51,12 @@ int cli_confirm(bool assume_yes, const char *question);
 /* Set by the SIGINT handler cli_catch_sigint() installs: long operations
  * finish their current batch and stop when it is non-zero.  A second
  * Ctrl-C ends the process at once (every step is atomic in Redis, so that
- * is safe too). */
+ * is safe too).  Catches SIGTERM the same way. */
 extern volatile sig_atomic_t cli_interrupted;
 void cli_catch_sigint(void);
+/* Gives SIGINT and SIGTERM their default action back (a question on the
+ * terminal is answered with Ctrl-C at once). */
+void cli_release_sigint(void);
 
 /* A progress bar on stderr, drawn only when stderr is a terminal, at most
  * ten times a second. */

@@ -426,6 +426,7 @@ static int run_pass(struct purge *p, bool dry, const char *label)
     int rc = 0;
 
     memset(&p->c, 0, sizeof(p->c));
+    cli_catch_sigint();
     p->dry = dry;
     cli_bar_start(&p->bar, label, "sessions");
     p->done = 0;
@@ -437,6 +438,7 @@ static int run_pass(struct purge *p, bool dry, const char *label)
     if (rc == 0 && p->o.user_count == 0 && p->o.sid_count == 0)
         rc = pass_scan(p);
     p->c.interrupted = cli_interrupted != 0;
+    cli_release_sigint();
     cli_bar_clear(&p->bar);
     return rc;
 }
@@ -543,7 +545,6 @@ int cli_cmd_purge(struct cli_ctx *ctx, int argc, char **argv)
     p.now = (int64_t)time(NULL);
     p.cutoff = p.now - p.o.older_than;
     p.nbf_ttl = sb_store_max_lifetime(ctx->cfg);
-    cli_catch_sigint();
 
     t0 = cli_now();
     if (p.o.dry_run || !p.o.yes) {

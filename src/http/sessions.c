@@ -89,7 +89,7 @@ void sb_ep_sessions_create(struct sb_http_req *req)
     s.data = data ? json_deep_copy(data) : json_object();
     s.issued_at = ctx.now;
     s.expires_at = ctx.now + ttl;
-    snprintf(s.profile, sizeof(s.profile), "%s", p ? p->name : "api");
+    snprintf(s.profile, sizeof(s.profile), "%s", p ? p->name : "bridge");
     if ((r = sb_api_redis(req)) == NULL)
         goto out_reset;
     if (sb_store_create(r, req->cfg->prefix, &s, ctx.now, &err) != 0 ||

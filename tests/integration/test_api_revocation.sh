@@ -51,7 +51,7 @@ for p in legacy api star dj rs; do
     unseen[$p]=$(offline "$p" "$((now - 30))" "{\"sid\":\"unseen-$p\",\"subject\":\"u2\",\"data\":{},\"issued_at\":$((now - 30)),\"expires_at\":$((now + 3000))}")
 done
 api GET /v1/users/u2/sessions
-check "u2 has two recorded sessions, from two profiles" "api new" \
+check "u2 has two recorded sessions, from two profiles" "bridge new" \
     "$($SB_PY -c 'import json,sys; print(" ".join(sorted(s["profile"] for s in json.loads(sys.argv[1])["sessions"])))' "$API_BODY")"
 sleep 1.1   # the unseen credentials' issue time must be earlier than now
 api DELETE /v1/users/u2/sessions

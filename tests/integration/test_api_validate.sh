@@ -209,6 +209,6 @@ metrics=$(sb_http_body GET /metrics)
 check_match "validations by profile and result" 'sessionbridge_credentials_total\{op="validate",profile="legacy",result="active"\} [1-9]' "$metrics"
 check_match "expired counted" 'op="validate",profile="api",result="expired"' "$metrics"
 check_match "translations counted" 'op="translate",profile="legacy",result="active"' "$metrics"
-check_match "sessions created by profile" 'sessionbridge_sessions_created_total\{profile="api"\} [1-9]' "$metrics"
+check_match "sessions created by profile" 'sessionbridge_sessions_created_total\{profile="bridge"\} [1-9]' "$metrics"
 
 sb_finish

@@ -28,22 +28,32 @@ sb_cli_config() {
 # populate ARGS...: bench_populate on the private Redis (prefix sb:).
 populate() { "$SB_POPULATE" --redis "$SB_REDIS_URL" --prefix sb: "$@" >/dev/null; }
 
-# snapshot: one line per key, "type key value-digest ttl-bucket", sorted,
-# so two snapshots are equal only when nothing changed.
+# snapshot: one line per key, "type key value-digest", sorted, so two
+# snapshots are equal only when nothing changed.  Pipelined: fast enough
+# for a few hundred thousand keys.
 snapshot() {
     "$SB_PY" - "$SB_REDIS_PORT" <<'EOF'
 import hashlib, redis, sys
 r = redis.Redis(port=int(sys.argv[1]))
+keys = list(r.scan_iter(count=1000))
 out = []
-for k in r.scan_iter(count=1000):
-    t = r.type(k).decode()
-    if t == 'string':
-        v = r.get(k)
-    elif t == 'zset':
-        v = repr(r.zrange(k, 0, -1, withscores=True)).encode()
-    else:
-        v = repr(t).encode()
-    out.append('%s %s %s' % (t, k.decode(), hashlib.sha1(v or b'').hexdigest()[:12]))
+for i in range(0, len(keys), 1000):
+    chunk = keys[i:i + 1000]
+    p = r.pipeline(transaction=False)
+    for k in chunk:
+        p.type(k)
+    types = p.execute()
+    p = r.pipeline(transaction=False)
+    for k, t in zip(chunk, types):
+        if t == b'string':
+            p.get(k)
+        elif t == b'zset':
+            p.zrange(k, 0, -1, withscores=True)
+        else:
+            p.type(k)
+    for k, t, v in zip(chunk, types, p.execute()):
+        v = v if isinstance(v, bytes) else repr(v).encode()
+        out.append('%s %s %s' % (t.decode(), k.decode(), hashlib.sha1(v or b'').hexdigest()[:12]))
 print('\n'.join(sorted(out)))
 EOF
 }
@@ -54,13 +64,14 @@ sessions_json() {
     "$SB_PY" - "$SB_REDIS_PORT" <<'EOF'
 import json, redis, sys
 r = redis.Redis(port=int(sys.argv[1]))
+keys = list(r.scan_iter(match='sb:{*}:sess:*', count=1000))
 out = {}
-for k in r.scan_iter(match='sb:{*}:sess:*', count=1000):
-    v = r.get(k)
-    if v is None:
-        continue
-    d = json.loads(v)
-    out[k.decode().split('}:sess:', 1)[1]] = [d.get('subject'), d.get('profile'), d.get('issued_at')]
+for i in range(0, len(keys), 1000):
+    chunk = keys[i:i + 1000]
+    for k, v in zip(chunk, r.mget(chunk)):
+        if v is not None:
+            d = json.loads(v)
+            out[k.decode().split('}:sess:', 1)[1]] = [d.get('subject'), d.get('profile'), d.get('issued_at')]
 print(json.dumps(out, sort_keys=True))
 EOF
 }
@@ -84,16 +95,31 @@ import redis, sys, time
 r = redis.Redis(port=int(sys.argv[1]), decode_responses=True)
 bad = []
 now = time.time()
-for k in r.scan_iter(match='sb:{*}:sess:*', count=1000):
-    tag, sid = k[4:].split('}:sess:', 1)
-    if tag.startswith('u:') and r.zscore('sb:{%s}:idx' % tag, sid) is None:
-        bad.append('session %s missing from its index' % sid)
-    if r.get('sb:sid:' + sid) != tag:
-        bad.append('session %s without its sid pointer' % sid)
-for k in r.scan_iter(match='sb:{u:*}:idx', count=1000):
-    tag = k[4:-5]
-    for sid, score in r.zrange(k, 0, -1, withscores=True):
-        if score > now and not r.exists('sb:{%s}:sess:%s' % (tag, sid)):
+keys = list(r.scan_iter(match='sb:{*}:sess:*', count=1000))
+for i in range(0, len(keys), 1000):
+    chunk = [k[4:].split('}:sess:', 1) for k in keys[i:i + 1000]]
+    p = r.pipeline(transaction=False)
+    for tag, sid in chunk:
+        p.zscore('sb:{%s}:idx' % tag, sid)
+        p.get('sb:sid:' + sid)
+    res = p.execute()
+    for n, (tag, sid) in enumerate(chunk):
+        if tag.startswith('u:') and res[2 * n] is None:
+            bad.append('session %s missing from its index' % sid)
+        if res[2 * n + 1] != tag:
+            bad.append('session %s without its sid pointer' % sid)
+idx = list(r.scan_iter(match='sb:{u:*}:idx', count=1000))
+for i in range(0, len(idx), 500):
+    chunk = idx[i:i + 500]
+    p = r.pipeline(transaction=False)
+    for k in chunk:
+        p.zrange(k, 0, -1, withscores=True)
+    members = [(k, sid) for k, m in zip(chunk, p.execute()) for sid, score in m if score > now]
+    p = r.pipeline(transaction=False)
+    for k, sid in members:
+        p.exists('sb:{%s}:sess:%s' % (k[4:-5], sid))
+    for (k, sid), e in zip(members, p.execute()):
+        if not e:
             bad.append('index %s names missing session %s' % (k, sid))
 print('ok' if not bad else '; '.join(bad[:5]) + ' (%d problems)' % len(bad))
 EOF

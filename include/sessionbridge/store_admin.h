@@ -96,6 +96,14 @@ int sb_admin_scan_sessions(struct sb_redis *r, const char *prefix,
                            struct sb_admin_session **out, size_t *n,
                            struct sb_err *err);
 
+/* The sessions among the key names of keys (an array reply, e.g. of one
+ * SCAN step over every key under the prefix), read in one pipeline: a new
+ * array of *n entries (free()), for those that still exist. */
+int sb_admin_sessions_of_keys(struct sb_redis *r, const char *prefix,
+                              const redisReply *keys,
+                              struct sb_admin_session **out, size_t *n,
+                              struct sb_err *err);
+
 /* Reads the sessions sids[0..n) through their sid pointers, pipelined:
  * found[i] tells whether sids[i] exists; out[i] is filled when it does. */
 int sb_admin_get_sessions(struct sb_redis *r, const char *prefix,

@@ -66,6 +66,14 @@ int cli_cmd_purge(struct cli_ctx *ctx, int argc, char **argv);
 /* sessions.c */
 int cli_cmd_sessions_list(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_sessions_show(struct cli_ctx *ctx, int argc, char **argv);
+/* stats.c */
+int cli_cmd_stats(struct cli_ctx *ctx, int argc, char **argv);
+/* revoke.c */
+int cli_cmd_revoke(struct cli_ctx *ctx, int argc, char **argv);
+/* apikey.c */
+int cli_cmd_apikey_create(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_apikey_list(struct cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_apikey_revoke(struct cli_ctx *ctx, int argc, char **argv);
 /* keys.c */
 int cli_cmd_keys_generate(struct cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_keys_jwks(struct cli_ctx *ctx, int argc, char **argv);

@@ -73,6 +73,41 @@ const struct cli_command cli_commands[] = {
      "canonical session JSON as stored.  Exit 0, 1 when there is no such\n"
      "session, 2 usage, 3 Redis unreachable.\n"
      "Example: sessionbridgectl -c sb.ini sessions show Zq3xT0q9Ld2v --json"},
+    {"stats", NULL, cli_cmd_stats, "[--json] [--sample N]",
+     "Counts what the store holds under the prefix, walking it once with\n"
+     "SCAN: sessions (by profile), users with sessions, revocation markers,\n"
+     "users logged out everywhere, API keys, the oldest and newest session,\n"
+     "and the memory used, estimated from MEMORY USAGE of N keys spread\n"
+     "over the walk (--sample, default 1000; 0 skips it).  A progress bar\n"
+     "shows on a terminal.  Exit 0, 3 Redis unreachable.\n"
+     "Example: sessionbridgectl -c sb.ini stats --json"},
+    {"revoke", NULL, cli_cmd_revoke, "[--profile P] [--json] [TOKEN | -]",
+     "Decodes a credential (with --profile P, or each configured profile in\n"
+     "turn) and revokes its session as POST /v1/revoke does: the stored\n"
+     "session is deleted and a revocation marker written, so this\n"
+     "credential and every other one of the same session validate as\n"
+     "revoked, even one the store never recorded.  The token is read from\n"
+     "stdin when not given (or given as -), which keeps it out of the\n"
+     "process list.  Exit 0 revoked, 1 the credential is not valid (nothing\n"
+     "revoked), 2 usage, 3 Redis unreachable.\n"
+     "Example: sessionbridgectl -c sb.ini revoke --profile legacy < cookie.txt"},
+    {"apikey", "create", cli_cmd_apikey_create,
+     "--subject S [--scope X]... [--expires DURATION] [--id ID] [--json]",
+     "Creates an API key for the daemon's /v1/apikeys/validate and prints it\n"
+     "once on stdout (sbk_ + 43 characters); only its SHA-256 is stored.\n"
+     "--scope is repeatable (at most 16); --expires takes 90d, 12h, 2w...\n"
+     "(default: never); --id names the key (default: random).  Exit 0, 1\n"
+     "when the id is taken, 2 usage, 3 Redis unreachable.\n"
+     "Example: KEY=$(sessionbridgectl -c sb.ini apikey create --subject "
+     "svc-deploy --scope sessions:read --expires 90d)"},
+    {"apikey", "list", cli_cmd_apikey_list, "[--json]",
+     "Lists the live API keys (id, subject, scopes, created, expires),\n"
+     "never the keys themselves.  Exit 0, 3 Redis unreachable.\n"
+     "Example: sessionbridgectl -c sb.ini apikey list --json"},
+    {"apikey", "revoke", cli_cmd_apikey_revoke, "KEY_ID",
+     "Deletes an API key: it stops validating at once.  Exit 0, 1 when\n"
+     "there is no such key, 2 usage, 3 Redis unreachable.\n"
+     "Example: sessionbridgectl -c sb.ini apikey revoke ci-deploy"},
     {"keys", "generate", cli_cmd_keys_generate,
      "--alg RS256|ES256|HS256 [--out FILE [--force]] [--pub FILE] "
      "[--bits 2048|3072|4096]",

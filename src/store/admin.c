@@ -103,25 +103,18 @@ static int read_meta(struct sb_redis *r, const char *prefix,
     return sent == n ? 0 : -1;
 }
 
-int sb_admin_scan_sessions(struct sb_redis *r, const char *prefix,
-                           struct sb_scan *it, unsigned count, bool meta,
-                           struct sb_admin_session **out, size_t *n,
-                           struct sb_err *err)
+int sb_admin_sessions_of_keys(struct sb_redis *r, const char *prefix,
+                              const redisReply *keys,
+                              struct sb_admin_session **out, size_t *n,
+                              struct sb_err *err)
 {
-    char match[SB_STORE_KEY_MAX];
-    redisReply *keys = NULL;
-    struct sb_admin_session *b = NULL;
-    bool *found = NULL;
+    struct sb_admin_session *b = calloc(keys->elements + 1, sizeof(*b));
+    bool *found = calloc(keys->elements + 1, sizeof(*found));
     size_t i, k = 0;
     int rc = -1;
 
     *out = NULL;
     *n = 0;
-    if (pattern(prefix, "{*}:sess:*", match, sizeof(match), err) != 0 ||
-        sb_scan_step(r, it, match, count, "string", &keys, err) != 0)
-        return -1;
-    b = calloc(keys->elements + 1, sizeof(*b));
-    found = calloc(keys->elements + 1, sizeof(*found));
     if (b == NULL || found == NULL) {
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         goto out;
@@ -132,23 +125,53 @@ int sb_admin_scan_sessions(struct sb_redis *r, const char *prefix,
             split_key(prefix, e->str, e->len, ":sess:", &b[k]))
             k++;
     }
-    if (meta) {
-        if (read_meta(r, prefix, b, k, found, err) != 0)
-            goto out;
-        for (i = 0; i < k; i++)
-            if (found[i])
-                b[(*n)++] = b[i];
-    } else {
-        *n = k;
-    }
+    if (read_meta(r, prefix, b, k, found, err) != 0)
+        goto out;
+    for (i = 0; i < k; i++)
+        if (found[i])
+            b[(*n)++] = b[i];
     *out = b;
     b = NULL;
     rc = 0;
 out:
     free(b);
     free(found);
-    freeReplyObject(keys);
     return rc;
+}
+
+int sb_admin_scan_sessions(struct sb_redis *r, const char *prefix,
+                           struct sb_scan *it, unsigned count, bool meta,
+                           struct sb_admin_session **out, size_t *n,
+                           struct sb_err *err)
+{
+    char match[SB_STORE_KEY_MAX];
+    redisReply *keys = NULL;
+    size_t i;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (pattern(prefix, "{*}:sess:*", match, sizeof(match), err) != 0 ||
+        sb_scan_step(r, it, match, count, "string", &keys, err) != 0)
+        return -1;
+    if (meta) {
+        rc = sb_admin_sessions_of_keys(r, prefix, keys, out, n, err);
+        freeReplyObject(keys);
+        return rc;
+    }
+    *out = calloc(keys->elements + 1, sizeof(**out));
+    if (*out == NULL) {
+        freeReplyObject(keys);
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    }
+    for (i = 0; i < keys->elements; i++) {
+        const redisReply *e = keys->element[i];
+        if (e->type == REDIS_REPLY_STRING &&
+            split_key(prefix, e->str, e->len, ":sess:", &(*out)[*n]))
+            (*n)++;
+    }
+    freeReplyObject(keys);
+    return 0;
 }
 
 int sb_admin_get_sessions(struct sb_redis *r, const char *prefix,

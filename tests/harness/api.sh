@@ -157,3 +157,13 @@ offline_cookie() {
     sc=$(printf '%s' "$3" | "$SB_CTL" -c "$SB_TMP/sb.ini" encode --profile "$1" --now "$2" --set-cookie)
     echo "${sc%%;*}"
 }
+
+# sb_api_finish: stops the daemon, which must exit 0 and leave no
+# sanitizer report in its log, then prints the totals (sb_finish).
+sb_api_finish() {
+    local rc
+    sb_stop_daemon; rc=$?
+    check "the daemon exits 0 on SIGTERM" 0 "$rc"
+    check "no sanitizer report" "" "$(grep -E -m3 'AddressSanitizer|LeakSanitizer|runtime error' "$SB_TMP/daemon.log")"
+    sb_finish
+}

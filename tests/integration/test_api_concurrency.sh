@@ -81,4 +81,4 @@ for u in u0 u1 u2 u3; do
         "$($SB_PY -c 'import json,sys; print(len(json.loads(sys.argv[1])["sessions"]))' "$API_BODY")"
 done
 
-sb_finish
+sb_api_finish

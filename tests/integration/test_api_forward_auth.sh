@@ -105,4 +105,4 @@ done
 check "after SIGHUP forward-auth mints legacy" "200 session" "$A_STATUS ${A_COOKIE%%=*}"
 check "the minted flask cookie validates" "200 carol" "$(validate "$A_TOKEN" legacy)"
 
-sb_finish
+sb_api_finish

@@ -51,4 +51,4 @@ check "python: no sessions after log-out-everywhere" "[]" "$(PYR user 'alice@exa
 check "go: no sessions after log-out-everywhere" "[]" "$(GOR user 'alice@example.com')"
 GOR session never >/dev/null; check "go: unknown sid exit 1" 1 "$?"
 
-sb_finish
+sb_api_finish

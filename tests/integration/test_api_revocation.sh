@@ -109,4 +109,4 @@ metrics=$(sb_http_body GET /metrics)
 check_match "revocations by kind" 'sessionbridge_revocations_total\{kind="user"\} [1-9]' "$metrics"
 check_match "validations counted as revoked" 'result="revoked"' "$metrics"
 
-sb_finish
+sb_api_finish

@@ -211,4 +211,4 @@ check_match "expired counted" 'op="validate",profile="api",result="expired"' "$m
 check_match "translations counted" 'op="translate",profile="legacy",result="active"' "$metrics"
 check_match "sessions created by profile" 'sessionbridge_sessions_created_total\{profile="bridge"\} [1-9]' "$metrics"
 
-sb_finish
+sb_api_finish

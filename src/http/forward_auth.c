@@ -38,12 +38,12 @@ static void header_safe(const char *v, char *buf, size_t size)
     buf[o] = '\0';
 }
 
-/* True when the browser already holds a cookie of profile q for the same
- * session (it verifies and carries the same sid). */
-static bool holds_session(struct sb_http_req *req,
-                          const struct sb_api_candidate *cands, size_t n,
-                          const struct sb_profile *q, const char *sid,
-                          const struct sb_codec_ctx *ctx)
+/* The browser's cookie of profile q for the same session (it verifies
+ * and carries sid), or NULL. */
+static const struct sb_api_candidate *
+held_cookie(struct sb_http_req *req, const struct sb_api_candidate *cands,
+            size_t n, const struct sb_profile *q, const char *sid,
+            const struct sb_codec_ctx *ctx)
 {
     const struct sb_profile *used;
     struct sb_session t;
@@ -51,7 +51,7 @@ static bool holds_session(struct sb_http_req *req,
     size_t i;
     bool same = false;
 
-    for (i = 0; i < n && !same; i++) {
+    for (i = 0; i < n; i++) {
         if (cands[i].bearer || cands[i].p != q)
             continue;
         sb_session_init(&t);
@@ -61,8 +61,10 @@ static bool holds_session(struct sb_http_req *req,
                               &t, &used, &e) == 0)
             same = strcmp(t.sid, sid) == 0;
         sb_session_reset(&t);
+        if (same)
+            return &cands[i];
     }
-    return same;
+    return NULL;
 }
 
 /* True when profiles a and b write the same cookie (name, path, domain):
@@ -80,12 +82,29 @@ static bool same_cookie(const struct sb_profile *a, const struct sb_profile *b)
              strcmp(a->cookie.domain, b->cookie.domain) == 0));
 }
 
-/* Adds X-Session-Token and X-Session-Cookie for the mint profile m. */
-static void add_minted(struct sb_http_req *req, const struct sb_profile *m,
-                       const char *token, const char *set_cookie)
+/* Adds X-Session-Token (the credential as the codec reads it) and
+ * X-Session-Cookie (name=value as on the wire) for a credential the
+ * browser presented. */
+static int add_presented(struct sb_http_req *req, const struct sb_profile *q,
+                         const struct sb_api_candidate *c, struct sb_err *err)
 {
-    size_t n = strcspn(set_cookie, ";");
-    char *pair = strndup(set_cookie, n);
+    char *pair = NULL;
+
+    if (sb_api_candidate_token(c, presented, sizeof(presented), err) != 0)
+        return -1;
+    sb_http_add_header(req, "X-Session-Token", presented);
+    if (!c->bearer && asprintf(&pair, "%s=%.*s", q->cookie.name, (int)c->len,
+                               c->value) > 0)
+        sb_http_add_header(req, "X-Session-Cookie", pair);
+    free(pair);
+    return 0;
+}
+
+/* Adds X-Session-Token and X-Session-Cookie for a minted credential. */
+static void add_minted(struct sb_http_req *req, const char *token,
+                       const char *set_cookie)
+{
+    char *pair = strndup(set_cookie, strcspn(set_cookie, ";"));
 
     sb_http_add_header(req, "X-Session-Token", token);
     if (pair != NULL)
@@ -94,10 +113,13 @@ static void add_minted(struct sb_http_req *req, const struct sb_profile *m,
 }
 
 /*
- * The route part of a 200: the credential for [route] mint, and a cookie
- * for each route profile the browser lacks.  Returns -1 only for a store
- * error (the caller then answers 503 instead); a profile that cannot
- * encode the session is logged and skipped.
+ * The route part of a 200: the credential for [route] mint (the browser's
+ * own cookie of that profile when it holds one for this session, else a
+ * new one), and a Set-Cookie for each route profile the browser lacks (no
+ * cookie of that profile for this session; never when that profile's
+ * cookie is the found one's: the browser can hold only one).  Returns -1
+ * only for a store error (the caller then answers 503 instead); a profile
+ * that cannot encode the session is logged and skipped.
  */
 static int add_route_headers(struct sb_http_req *req, struct sb_redis *r,
                              const struct sb_profile *found,
@@ -116,6 +138,7 @@ static int add_route_headers(struct sb_http_req *req, struct sb_redis *r,
     for (i = 0; i < 3; i++) {
         const struct sb_profile *q = names[i] ? sb_config_profile(cfg, names[i])
                                               : NULL;
+        const struct sb_api_candidate *held;
         char *token = NULL, *cookie = NULL;
         bool dup = false, mint = i == 0, give_cookie;
 
@@ -124,25 +147,13 @@ static int add_route_headers(struct sb_http_req *req, struct sb_redis *r,
         if (q == NULL || dup)
             continue;
         done[i] = q;
-        give_cookie = q != found && !same_cookie(q, found) &&
-                      !holds_session(req, cands, n, q, s->sid, ctx);
-        if (mint && q == found) {
-            char *pair = NULL;
-            if (sb_api_candidate_token(which, presented, sizeof(presented),
-                                       err) != 0)
-                return -1;
-            sb_http_add_header(req, "X-Session-Token", presented);
-            if (!which->bearer &&
-                (pair = strndup(which->value, which->len)) != NULL &&
-                asprintf(&cookie, "%s=%s", q->cookie.name, pair) > 0)
-                sb_http_add_header(req, "X-Session-Cookie", cookie);
-            free(pair);
-            free(cookie);
+        held = q == found ? which : held_cookie(req, cands, n, q, s->sid, ctx);
+        give_cookie = held == NULL && !same_cookie(q, found);
+        if (mint && held != NULL && add_presented(req, q, held, err) != 0)
+            return -1;
+        if (!give_cookie && (held != NULL || !mint))
             continue;
-        }
-        if (!mint && !give_cookie)
-            continue;
-        if (sb_api_mint(r, req->cfg, q, s, ctx, &token, &cookie, err) != 0) {
+        if (sb_api_mint(r, cfg, q, s, ctx, &token, &cookie, err) != 0) {
             if (err->code == SB_ERR_STORE)
                 return -1;
             sb_log(SB_LOG_WARN, "forward-auth: cannot mint a credential",
@@ -150,7 +161,7 @@ static int add_route_headers(struct sb_http_req *req, struct sb_redis *r,
             continue;
         }
         if (mint)
-            add_minted(req, q, token, cookie);
+            add_minted(req, token, cookie);
         if (give_cookie)
             sb_http_add_header(req, "Set-Cookie", cookie);
         free(token);

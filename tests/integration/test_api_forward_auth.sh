@@ -75,6 +75,8 @@ api POST /v1/validate "{\"token\":\"$A_TOKEN\",\"profile\":\"new\"}"
 check "...with the same sid" "$valid_sid" "$(jget '["session"]["sid"]')"
 auth "${C[new,valid]}"
 check "with the new cookie, X-Session-Token is that cookie's value" "${C[new,valid]#gsess=}" "$A_TOKEN"
+auth "${C[legacy,valid]}; ${C[new,valid]}"
+check "with both cookies the browser's own new cookie is passed on, not a fresh one" "${C[new,valid]#gsess=}" "$A_TOKEN"
 
 # any path below /v1/auth, any method, bearer tokens
 login bob '{}' 600

@@ -78,11 +78,21 @@ cookie_name = gsess
 hash_keys_file = $TMP/gorilla.sec
 subject_field = user_id
 INI
-"$BUILD/sessionbridge" -c "$TMP/sb.ini" 2>"$TMP/daemon.log" &
-DPID=$!
-PIDS+=($DPID)
-wait_for test -s "$TMP/port" || { echo "daemon did not start" >&2; cat "$TMP/daemon.log" >&2; exit 1; }
-URL=http://127.0.0.1:$(cat "$TMP/port")
+# The same profiles with a migration route: forward-auth mints gorilla.
+sed -e "s|port_file = $TMP/port|port_file = $TMP/port2|" "$TMP/sb.ini" >"$TMP/route.ini"
+printf '[route]\nlegacy = flask\nnew = gorilla\nmint = gorilla\n' >>"$TMP/route.ini"
+
+# start_daemon CONFIG PORTFILE: starts a daemon; sets DPID and URL.
+start_daemon() {
+    "$BUILD/sessionbridge" -c "$1" 2>>"$TMP/daemon.log" &
+    DPID=$!
+    PIDS+=($DPID)
+    wait_for test -s "$2" || { echo "daemon did not start" >&2; cat "$TMP/daemon.log" >&2; exit 1; }
+    URL=http://127.0.0.1:$(cat "$2")
+}
+start_daemon "$TMP/route.ini" "$TMP/port2"
+RPID=$DPID RURL=$URL
+start_daemon "$TMP/sb.ini" "$TMP/port"
 
 curl -s -X POST -H 'X-Bridge-Token: bench-backend-token-0123456789' -H 'Content-Type: application/json' \
     --data '{"subject":"42","data":{"name":"alice","role":"user"},"ttl":86400}' "$URL/v1/sessions" >"$TMP/login.json"
@@ -119,6 +129,9 @@ run "GET /v1/auth, gorilla cookie" "$URL/v1/auth" -H "Cookie: gsess=$GORILLA"
 run "POST /v1/validate, Flask cookie" "$URL/v1/validate" -s "$(post_lua "$FLASK" flask vf)"
 run "POST /v1/validate, HS256 JWT" "$URL/v1/validate" -s "$(post_lua "$JWT" jwt vj)"
 run "POST /v1/validate, gorilla cookie" "$URL/v1/validate" -s "$(post_lua "$GORILLA" gorilla vg)"
+echo "| with [route] legacy = flask, new = gorilla, mint = gorilla:"
+run "GET /v1/auth, Flask + gorilla cookies (steady)" "$RURL/v1/auth" -H "Cookie: session=$FLASK; gsess=$GORILLA"
+run "GET /v1/auth, Flask only (mints gorilla)" "$RURL/v1/auth" -H "Cookie: session=$FLASK"
 
 if command -v nginx >/dev/null; then
     NPORT=$(free_port)
@@ -134,7 +147,7 @@ http {
     access_log off;
     client_body_temp_path $TMP/nginx; proxy_temp_path $TMP/nginx;
     fastcgi_temp_path $TMP/nginx; uwsgi_temp_path $TMP/nginx; scgi_temp_path $TMP/nginx;
-    upstream sessionbridge { server $(echo "$URL" | sed 's|http://||'); keepalive 64; }
+    upstream sessionbridge { server $(echo "$RURL" | sed 's|http://||'); keepalive 64; }
     server {
         listen 127.0.0.1:$NPORT;
         location = /_auth {
@@ -163,7 +176,8 @@ NGX
         st2=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$NPORT/app/ok.txt")
         echo "| (nginx check: with cookie $st, without $st2)"
         run "nginx static file (no auth, reference)" "http://127.0.0.1:$NPORT/plain/ok.txt"
-        run "nginx auth_request -> /v1/auth, Flask" "http://127.0.0.1:$NPORT/app/ok.txt" -H "Cookie: session=$FLASK"
+        run "nginx auth_request -> /v1/auth, Flask + gorilla" "http://127.0.0.1:$NPORT/app/ok.txt" -H "Cookie: session=$FLASK; gsess=$GORILLA"
+        run "nginx auth_request -> /v1/auth, Flask only" "http://127.0.0.1:$NPORT/app/ok.txt" -H "Cookie: session=$FLASK"
         run "nginx auth_request -> /v1/auth, HS256 JWT" "http://127.0.0.1:$NPORT/app/ok.txt" -H "Authorization: Bearer $JWT"
         run "nginx auth_request -> /v1/auth, gorilla" "http://127.0.0.1:$NPORT/app/ok.txt" -H "Cookie: gsess=$GORILLA"
     fi
@@ -171,4 +185,6 @@ fi
 
 echo
 echo "daemon RSS: $(awk '/VmRSS/ {print $2 " " $3}' /proc/$DPID/status), peak $(awk '/VmHWM/ {print $2 " " $3}' /proc/$DPID/status)"
+echo "daemon with [route] RSS: $(awk '/VmRSS/ {print $2 " " $3}' /proc/$RPID/status), peak $(awk '/VmHWM/ {print $2 " " $3}' /proc/$RPID/status)"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "Redis: $(redis-cli -p "$RPORT" info stats | awk -F: '/total_commands_processed/ {print $2}' | tr -d '\r') commands"

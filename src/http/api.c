@@ -385,9 +385,15 @@ struct sb_redis *sb_api_redis(struct sb_http_req *req)
     return r;
 }
 
+/* The precise clock: time() reads the coarse one, which lags by up to a
+ * tick, so a cookie an app signed a millisecond ago looked future-dated
+ * (not_yet_valid) in the first milliseconds of each second. */
 int64_t sb_api_now(void)
 {
-    return (int64_t)time(NULL);
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec;
 }
 
 /* Copies the first comma-separated entry of v, trimmed, into buf. */

@@ -21,6 +21,7 @@ E2E_DIR=$SB_SOURCE_DIR/tests/e2e
 E2E_PYTHON=${E2E_PYTHON:-/usr/bin/python3}
 E2E_BIN=$SB_BUILD_DIR/e2e
 E2E_RUN=$SB_TMP/nginx
+# The cookie names docker/nginx/sessionbridge.conf is written for.
 E2E_LEGACY_COOKIE=session
 E2E_NEW_COOKIE=gsession
 E2E_GENERATION=0
@@ -123,7 +124,7 @@ e2e_start_nginx() {
         -e "s|@BRIDGE1_PORT@|${E2E_BRIDGE_PORT[1]}|g" \
         -e "s|@BRIDGE2_PORT@|${E2E_BRIDGE_PORT[2]}|g" \
         -e "s|@LEGACY_PORT@|$E2E_LEGACY_PORT|g" -e "s|@NEW_PORT@|$E2E_NEW_PORT|g" \
-        -e "s|@LEGACY_COOKIE@|$E2E_LEGACY_COOKIE|g" -e "s|@NEW_COOKIE@|$E2E_NEW_COOKIE|g" \
+        -e "s|@SNIPPETS@|$SB_SOURCE_DIR/docker/nginx|g" \
         "$E2E_DIR/nginx.conf.tmpl" >"$E2E_RUN/nginx.conf"
     e2e_write_split 0
     nginx -p "$E2E_RUN" -e "$E2E_RUN/error.log" -c "$E2E_RUN/nginx.conf" \
@@ -142,7 +143,7 @@ e2e_write_split() {
     {
         echo "# written by tests/e2e/e2e.sh: $pct% of requests to the new app"
         echo "map \"\" \$sb_split_generation { default \"$E2E_GENERATION\"; }"
-        echo "split_clients \"\${request_id}\" \$sb_backend {"
+        echo "split_clients \"\${request_id}\" \$sb_upstream {"
         case "$pct" in
             0) echo "    * legacy_app;" ;;
             100) echo "    * new_app;" ;;

@@ -6,14 +6,15 @@ answer against what they know they are (user id, cart).
 
   loadgen.py run --url URL --control DIR --out FILE [--users N]
                  [--max-requests N] [--max-seconds S] [--cart-every K]
-  loadgen.py table FILE...
+  loadgen.py table FILE [--merge ROW=REGEX]... [--tail ROW=REGEX]...
 
 `run` is steered through files in DIR so a shell script can change the
 world (traffic weight, bridge restart, Redis kill) while it runs:
   DIR/phase     the name of the current phase (written by the script);
   DIR/ack       the phase the generator has switched to (requests started
                 after the ack are counted in that phase);
-  DIR/progress  "<phase> <requests finished in it> <total>", every 50 ms;
+  DIR/progress  "<requests finished in the phase> <total> <phase>", every
+                50 ms;
   DIR/stop      finish the requests in flight and write the results.
 It stops by itself after --max-requests or --max-seconds.  Loopback only:
 the URL must name 127.0.0.1 or localhost.
@@ -35,10 +36,14 @@ import argparse
 import http.client
 import json
 import os
+import re
 import sys
 import threading
 import time
 import urllib.parse
+
+NOTES_MAX = 40  # wrong answers logged to stderr, at most
+CART_KEEP = 5  # the apps keep the last 5 items of a cart
 
 COUNTERS = ("requests", "legacy", "new", "router", "ok", "logged_out",
             "wrong_user", "data_mismatch", "unavailable", "server_error",
@@ -55,6 +60,7 @@ class Control:
         self.lock = threading.Lock()
         self.counts = {}
         self.total = 0
+        self.notes = 0
 
     def read_phase(self):
         try:
@@ -75,11 +81,21 @@ class Control:
                 done = self.counts.get(self.phase, {}).get("requests", 0)
                 total = self.total
             write_atomic(os.path.join(self.dir, "progress"),
-                         f"{self.phase} {done} {total}\n")
+                         f"{done} {total} {self.phase}\n")
             if (os.path.exists(os.path.join(self.dir, "stop"))
                     or time.monotonic() > deadline or total >= max_requests):
                 self.stop.set()
             time.sleep(0.05)
+
+    def note(self, phase, user, what, status, data):
+        """Logs the first NOTES_MAX answers that were not right."""
+        with self.lock:
+            self.notes += 1
+            if self.notes > NOTES_MAX:
+                return
+        print(f"{time.time():.3f} [{phase}] {user.user_id} {what} -> {status} "
+              f"{json.dumps(data)[:120]} cookies={sorted(user.jar)}",
+              file=sys.stderr, flush=True)
 
     def count(self, phase, **fields):
         """Counts one finished request that started in `phase`."""
@@ -209,18 +225,24 @@ def user_loop(ctl, user, cart_every, think):
             phase = ctl.phase
         is_cart = cart_every > 0 and n % cart_every == 0
         item = f"i{user.items + 1}"
-        expect_cart = user.cart + ("," if user.cart and is_cart else "") + (item if is_cart else "")
+        expect_cart = user.cart
+        if is_cart:
+            items = (user.cart.split(",") if user.cart else []) + [item]
+            expect_cart = ",".join(items[-CART_KEEP:])
         expect_count = user.cart_count + (1 if is_cart else 0)
         try:
             if is_cart:
                 status, headers, data = user.request("POST", "/cart", {"item": item})
             else:
                 status, headers, data = user.request("GET", "/me")
-        except OSError:
+        except OSError as e:
             ctl.count(phase, failed=1, router=1)
+            ctl.note(phase, user, "request", "no answer", str(e))
             continue
         fields = classify(user, status, headers, data, expect_cart, expect_count)
         ctl.count(phase, **fields)
+        if not fields.get("ok"):
+            ctl.note(phase, user, "POST /cart" if is_cart else "GET /me", status, data)
         if fields.get("ok") and is_cart:
             user.cart, user.cart_count, user.items = expect_cart, expect_count, user.items + 1
         elif fields.get("data_mismatch") and isinstance(data, dict):
@@ -275,26 +297,43 @@ def cmd_run(args):
 
 
 def cmd_table(args):
-    """Prints the phases of one or more result files as one table."""
+    """Prints the phases of a result file as one table, in the order they
+    ran.  Each --merge "ROW=REGEX" folds the phases whose name matches REGEX
+    into ROW (the first match wins; the rest keep their own rows); --tail
+    does the same for a row printed after all others.  A total ends it."""
     cols = ("requests", "legacy", "new", "ok", "logged_out", "wrong_user",
             "data_mismatch", "unavailable", "server_error", "failed")
     heads = ("phase", "requests", "legacy", "new", "ok", "401 logged-in",
              "wrong user", "data diff", "503", "other 5xx", "failed")
-    rows = []
-    for path in args.files:
-        with open(path) as f:
-            res = json.load(f)
-        for name, c in res["phases"].items():
-            rows.append([name] + [str(c.get(k, 0)) for k in cols])
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(heads)]
-    line = "  ".join(h.ljust(widths[i]) if i == 0 else h.rjust(widths[i])
-                     for i, h in enumerate(heads))
-    print(line)
-    print("-" * len(line))
-    for r in rows:
-        print("  ".join(v.ljust(widths[i]) if i == 0 else v.rjust(widths[i])
-                        for i, v in enumerate(r)))
+    merges = []
+    for m in args.merge + args.tail:
+        row, _, regex = m.partition("=")
+        merges.append((row, re.compile(regex)))
+    tail = [m.partition("=")[0] for m in args.tail]
+    with open(args.file) as f:
+        res = json.load(f)
+    table = {}
+    for name, c in res["phases"].items():
+        row = next((r for r, rx in merges if rx.search(name)), name)
+        t = table.setdefault(row, dict.fromkeys(cols, 0))
+        for k in cols:
+            t[k] += c.get(k, 0)
+    total = {k: sum(t[k] for t in table.values()) for k in cols}
+    order = [n for n in table if n not in tail] + [n for n in tail if n in table]
+    rows = [[name] + [str(table[name][k]) for k in cols] for name in order]
+    rows.append(["total"] + [str(total[k]) for k in cols])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
+
+    def fmt(cells):
+        return "  ".join(v.ljust(widths[i]) if i == 0 else v.rjust(widths[i])
+                         for i, v in enumerate(cells))
+    print(fmt(heads))
+    print("-" * len(fmt(heads)))
+    for r in rows[:-1]:
+        print(fmt(r))
+    print("-" * len(fmt(heads)))
+    print(fmt(rows[-1]))
+    print(f"{res['users']} users, {res['total']} requests in {res['seconds']} s")
 
 
 def main():
@@ -312,7 +351,11 @@ def main():
     run.add_argument("--think", type=float, default=0.0)
     run.add_argument("--timeout", type=float, default=10.0)
     table = sub.add_parser("table")
-    table.add_argument("files", nargs="+")
+    table.add_argument("file")
+    table.add_argument("--merge", action="append", default=[],
+                       help="ROW=REGEX: fold matching phases into one row")
+    table.add_argument("--tail", action="append", default=[],
+                       help="ROW=REGEX: the same, printed after the others")
     args = ap.parse_args()
     if args.cmd == "run":
         cmd_run(args)

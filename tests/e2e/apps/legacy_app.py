@@ -8,6 +8,8 @@ Routes (JSON answers, every one names the app that served it):
   POST /logout                              -> 200 {}
   GET  /me                                  -> 200 {"user_id", "cart", "cart_count"} | 401
   POST /cart    form or JSON {"item": X}    -> 200 {"cart", "cart_count"} | 401
+                (the cart keeps the last CART_KEEP items, comma-separated, so
+                the cookie stays small; cart_count counts every item added)
   GET  /health                              -> 200
 
 Usage: legacy_app.py --port PORT --secret-file FILE [--host 127.0.0.1]
@@ -23,6 +25,7 @@ from flask import Flask, jsonify, request, session
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
 APP_NAME = "legacy"
+CART_KEEP = 5
 
 
 def create_app(secret):
@@ -73,7 +76,8 @@ def create_app(secret):
         if item is None:
             return answer(400, error="item missing")
         old = session.get("cart", "")
-        session["cart"] = old + "," + item if old else item
+        items = (old.split(",") if old else []) + [item]
+        session["cart"] = ",".join(items[-CART_KEEP:])
         session["cart_count"] = int(session.get("cart_count", 0)) + 1
         return answer(200, user_id=user, cart=session["cart"],
                       cart_count=session["cart_count"])

@@ -6,6 +6,8 @@
 //	POST /logout                             -> 200 {}
 //	GET  /me                                 -> 200 {"user_id", "cart", "cart_count"} | 401
 //	POST /cart    form or JSON {"item": X}   -> 200 {"cart", "cart_count"} | 401
+//	              (the last cartKeep items, comma-separated; cart_count
+//	              counts every item added)
 //	GET  /health                             -> 200
 //
 // Built in GOPATH mode against Debian's packaged gorilla sources:
@@ -36,6 +38,9 @@ const appName = "new"
 
 // cookieName is the gorilla session name, which is also its cookie's name.
 const cookieName = "gsession"
+
+// cartKeep is how many items the cart keeps, so the cookie stays small.
+const cartKeep = 5
 
 type app struct {
 	store *sessions.CookieStore
@@ -183,10 +188,15 @@ func (a *app) cart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	cart, _ := s.Values["cart"].(string)
+	var items []string
 	if cart != "" {
-		cart += ","
+		items = strings.Split(cart, ",")
 	}
-	cart += item
+	items = append(items, item)
+	if len(items) > cartKeep {
+		items = items[len(items)-cartKeep:]
+	}
+	cart = strings.Join(items, ",")
 	n := count(s.Values["cart_count"]) + 1
 	s.Values["cart"] = cart
 	s.Values["cart_count"] = n

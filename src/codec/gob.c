@@ -201,6 +201,23 @@ static int read_len(struct gob_in *in, size_t unit, size_t *n,
     return 0;
 }
 
+/* Reads a map's entry count.  Entries may continue in the next message
+ * (after a type definition sent inside one of them), so the count is
+ * checked against the rest of the stream: two bytes at least per entry. */
+static int read_count(struct gob_in *in, size_t *n)
+{
+    uint64_t v;
+
+    if (read_uint(in, &v, "map count") != 0)
+        return -1;
+    if (v > (uint64_t)(in->stream_end - in->p) / 2)
+        return sb_err_set(in->err, SB_ERR_MALFORMED,
+                          "gob: the map count (%" PRIu64 ") points past the "
+                          "end of the stream", v);
+    *n = (size_t)v;
+    return 0;
+}
+
 /* Starts the next message of the stream: its uint length, then that many
  * bytes become the current message. */
 static int next_message(struct gob_in *in)
@@ -397,12 +414,12 @@ static int read_map(struct gob_in *in, bool nested, int depth, json_t **out)
 {
     const struct gob_named *kt;
     json_t *obj, *key = NULL, *val = NULL;
-    size_t count, n, i;
+    size_t count = 0, n, i;
 
     if (depth > SB_GOB_DEPTH_MAX)
         return sb_err_set(in->err, SB_ERR_TOO_LARGE,
                           "gob: maps nested deeper than %d", SB_GOB_DEPTH_MAX);
-    if (read_len(in, 2, &count, "map count") != 0)
+    if (read_count(in, &count) != 0)
         return -1;
     obj = json_object();
     if (obj == NULL)

@@ -243,6 +243,52 @@ START_TEST(test_go_streams)
 }
 END_TEST
 
+/* A real Go stream whose map[string]interface {} came first in Go's random
+ * map order: the top-level message ends after that type's definition, and
+ * the other 30 entries counted at its start are in the next message. */
+static const char *const split_stream =
+    "0eff81040102ff820001100110000036ff82001f06737472696e670c03000161176d"
+    "61705b737472696e675d696e74657266616365207b7dff83040102ff8400010c0110"
+    "0000fe02a3ff840c0001017803696e740402000206737472696e670c0500036b3034"
+    "03696e740402000806737472696e670c0500036b303603696e740402000c06737472"
+    "696e670c0500036b303703696e740402000e06737472696e670c0500036b31310369"
+    "6e740402001606737472696e670c0500036b313803696e740402002406737472696e"
+    "670c0500036b303103696e740402000206737472696e670c0500036b323103696e74"
+    "0402002a06737472696e670c0500036b323303696e740402002e06737472696e670c"
+    "0500036b323603696e740402003406737472696e670c0500036b303803696e740402"
+    "001006737472696e670c0500036b313003696e740402001406737472696e670c0500"
+    "036b323203696e740402002c06737472696e670c0500036b303503696e740402000a"
+    "06737472696e670c0500036b303903696e740402001206737472696e670c0500036b"
+    "313403696e740402001c06737472696e670c0500036b313203696e74040200180673"
+    "7472696e670c0500036b313303696e740402001a06737472696e670c0500036b3234"
+    "03696e740402003006737472696e670c0500036b323703696e740402003606737472"
+    "696e670c0500036b323803696e740402003806737472696e670c0500036b31360369"
+    "6e740402002006737472696e670c0500036b313703696e740402002206737472696e"
+    "670c0500036b313903696e740402002606737472696e670c0500036b323003696e74"
+    "0402002806737472696e670c0500036b323903696e740402003a06737472696e670c"
+    "0500036b303003696e740402000006737472696e670c0500036b303203696e740402"
+    "000406737472696e670c0500036b303303696e740402000606737472696e670c0500"
+    "036b313503696e740402001e06737472696e670c0500036b323503696e7404020032";
+
+START_TEST(test_go_split_message)
+{
+    json_t *want = json_pack("{s:{s:i}}", "a", "x", 1);
+    char key[8], *text;
+    size_t n, i;
+    unsigned char *b = unhex(split_stream, &n);
+
+    for (i = 0; i < 30; i++) {
+        snprintf(key, sizeof(key), "k%02zu", i);
+        json_object_set_new(want, key, json_integer((json_int_t)i));
+    }
+    text = json_dumps(want, JSON_COMPACT);
+    expect_decode(b, n, text, "split message");
+    free(text);
+    json_decref(want);
+    free(b);
+}
+END_TEST
+
 /* Go's stream with a 300-byte string, uint64 max and int64 min: the
  * uint64 has no JSON integer and is refused by name. */
 START_TEST(test_go_uint64_max)
@@ -582,7 +628,8 @@ START_TEST(test_bad_streams)
     e.n = 0;
     w_stream(&w, 1000000, &e);
     expect_fail(w.b, w.n, SB_ERR_MALFORMED,
-                "map count (1000000) points past the end", "map count");
+                "map count (1000000) points past the end of the stream",
+                "map count");
 
     /* an interface value length past the end */
     w.n = 0;
@@ -878,6 +925,7 @@ static Suite *gob_suite(void)
 
     tcase_add_loop_test(tc, test_go_streams, 0,
                         (int)(sizeof(go_streams) / sizeof(go_streams[0])));
+    tcase_add_test(tc, test_go_split_message);
     tcase_add_test(tc, test_go_uint64_max);
     tcase_add_test(tc, test_vector_gob);
     tcase_add_test(tc, test_encode_exact);

@@ -39,17 +39,18 @@ json_t *sb_wire_unpack(const uint8_t *buf, size_t len,
 
 /* ---- requests and answers (api.c) ----------------------------------------- */
 
-/* Who may call an endpoint. */
+/* Who may call an endpoint.  The admin role may call whatever a backend
+ * may: no HTTP endpoint of v1 is admin-only (managing API keys and purges
+ * are the admin CLI's, straight on Redis). */
 enum sb_api_access {
     SB_API_BACKEND,        /* a backend or admin X-Bridge-Token */
     SB_API_OPEN_AUTH,      /* same, or a loopback peer when [api]
                               open_on_loopback lists auth */
-    SB_API_OPEN_VALIDATE,  /* same with validate */
-    SB_API_ADMIN           /* an admin token */
+    SB_API_OPEN_VALIDATE   /* same with validate */
 };
 
-/* Checks the caller; answers 401 (no or unknown token) or 403 (role too
- * low) and returns false when it may not call. */
+/* Checks the caller; answers 401 (no or unknown token) and returns false
+ * when it may not call. */
 bool sb_api_authorize(struct sb_http_req *req, enum sb_api_access access);
 
 /* True when the caller asked for protobuf answers. */

@@ -7,7 +7,15 @@
 . "$(dirname "$0")/../harness/lib.sh"
 . "$(dirname "$0")/../harness/api.sh"
 
-sb_api_start
+sb_api_prepare
+sb_start_redis
+sb_write_config "$SB_TMP/sb.ini" "$SB_API_PROFILES" "[profile.fl]
+format = flask
+cookie_name = flsess
+secrets_file = $SB_TMP/flask.sec
+subject_field = _user_id
+session_protection = strong"
+sb_start_daemon "$SB_TMP/sb.ini"
 
 now=$(date +%s)
 past=$((now - 40 * 86400))
@@ -88,6 +96,23 @@ check "...and the browser gets both route cookies" "gsess session" "$A_SETCOOKIE
 check "a path that only starts like /v1/auth is not it" 404 "$(sb_http_status GET /v1/authx)"
 auth "$(cookie legacy); $(cookie new)" -H 'X-Forwarded-For: 203.0.113.9, 10.0.0.1'
 check "X-Forwarded-For does not disturb a flask cookie (session_protection off)" 200 "$A_STATUS"
+
+# Flask-Login strong session protection: the client address comes from
+# X-Forwarded-For (first entry), else X-Real-IP, else the peer
+now=$(date +%s)
+fl=$(printf '{"sid":"fl-1","subject":"77","data":{"_user_id":"77"},"issued_at":%s,"expires_at":%s}' "$now" $((now + 600)) |
+    "$SB_CTL" -c "$SB_TMP/sb.ini" encode --profile fl --now "$now" --client-addr 203.0.113.5 --user-agent UA1 --set-cookie)
+fl=${fl%%;*}
+auth "$fl" -A UA1 -H 'X-Forwarded-For: 203.0.113.5, 10.0.0.1'
+check "strong protection: the address from X-Forwarded-For matches" "200 77" "$A_STATUS $A_SUBJECT"
+auth "$fl" -A UA1 -H 'X-Real-IP: 203.0.113.5'
+check "strong protection: X-Real-IP is used without X-Forwarded-For" "200 77" "$A_STATUS $A_SUBJECT"
+auth "$fl" -A UA1 -H 'X-Forwarded-For: 198.51.100.7'
+check "strong protection: another address is refused" "401 invalid_claim" "$A_STATUS $A_ERROR"
+auth "$fl" -A UA2 -H 'X-Forwarded-For: 203.0.113.5'
+check "strong protection: another User-Agent is refused" "401 invalid_claim" "$A_STATUS $A_ERROR"
+auth "$fl" -A UA1
+check "strong protection: without forwarding headers the peer (127.0.0.1) is used" "401 invalid_claim" "$A_STATUS $A_ERROR"
 
 # a subject that would break a header is percent-encoded
 login 'eve\r\nX-Evil: 1' '{}' 600

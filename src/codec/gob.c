@@ -518,7 +518,8 @@ static int read_value(struct gob_in *in, const struct gob_named *t,
         if (t->bits == 32 && fabs(f) > FLT_MAX)
             return sb_err_set(in->err, SB_ERR_MALFORMED,
                               "gob: a float32 out of range");
-        v = json_real(f);
+        /* Go stores float32(f): finer bits are rounded away */
+        v = json_real(t->bits == 32 ? (double)(float)f : f);
         break;
     case K_BYTES: {
         char *b64;
@@ -568,7 +569,7 @@ static int read_value(struct gob_in *in, const struct gob_named *t,
         return read_map(in, true, depth, out);
     }
     if (v != NULL && t->typed)
-        v = typed(t->kind == K_BYTES ? BYTES_TAG + 1 : t->name, v);
+        v = typed(t->kind == K_BYTES ? &BYTES_TAG[1] : t->name, v);
     if (v == NULL)
         return sb_err_set(in->err, SB_ERR_NOMEM, "out of memory");
     *out = v;

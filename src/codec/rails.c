@@ -407,7 +407,8 @@ static int open_envelope(const struct sb_profile *p, const json_t *env,
 
 /* Moves session_id (Rails' sid) and the bridge's sid_field out of the
  * data into out->sid; sid_field wins, it holds a canonical sid that is
- * not 32 hex characters. */
+ * not 32 hex characters.  Both leave the data even when unusable (the
+ * encoder writes them from the sid, never from the data). */
 static void take_sid(const struct sb_profile *p, json_t *session,
                      struct sb_session *out)
 {
@@ -416,9 +417,9 @@ static void take_sid(const struct sb_profile *p, json_t *session,
 
     for (i = 0; i < 2; i++) {
         json_t *v = fields[i] ? json_object_get(session, fields[i]) : NULL;
-        if (!json_is_string(v))
+        if (v == NULL)
             continue;
-        if (sb_sid_is_valid(json_string_value(v)))
+        if (json_is_string(v) && sb_sid_is_valid(json_string_value(v)))
             strcpy(out->sid, json_string_value(v));
         json_object_del(session, fields[i]);
     }

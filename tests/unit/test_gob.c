@@ -906,6 +906,32 @@ START_TEST(test_truncation_and_mutation)
 }
 END_TEST
 
+/* A float32 sent with float64 precision reads as Go stores it: rounded to
+ * float32 (found by fuzz_gob: otherwise it would not encode back the same). */
+START_TEST(test_float32_rounding)
+{
+    struct w w = {.n = 0}, d = {.n = 0};
+    double x = 0.1, tiny = 1e-77;
+    uint64_t bits;
+    char want[96];
+
+    memcpy(&bits, &x, sizeof(bits));
+    w_uint(&d, 0);
+    w_uint(&d, __builtin_bswap64(bits));
+    one_entry(&w, "float32", 4, &d);
+    snprintf(want, sizeof(want), "{\"k\":{\" float32\":%.17g}}",
+             (double)(float)0.1);
+    expect_decode(w.b, w.n, want, "float32 0.1");
+    w.n = 0;
+    d.n = 0;
+    memcpy(&bits, &tiny, sizeof(bits));
+    w_uint(&d, 0);
+    w_uint(&d, __builtin_bswap64(bits));
+    one_entry(&w, "float32", 4, &d);
+    expect_decode(w.b, w.n, "{\"k\":{\" float32\":0.0}}", "float32 underflow");
+}
+END_TEST
+
 START_TEST(test_number_types)
 {
     ck_assert(sb_gob_is_number_type("int64"));
@@ -936,6 +962,7 @@ static Suite *gob_suite(void)
     tcase_add_test(tc, test_bad_streams);
     tcase_add_test(tc, test_deep_nesting);
     tcase_add_test(tc, test_truncation_and_mutation);
+    tcase_add_test(tc, test_float32_rounding);
     tcase_add_test(tc, test_number_types);
     suite_add_tcase(s, tc);
     return s;

@@ -42,9 +42,14 @@ int cli_opt_value(int argc, char **argv, int *i, const char *name,
     return 1;
 }
 
+bool cli_is_long_option(const char *a)
+{
+    return a[0] == '-' && a[1] == '-' && a[2] != '\0';
+}
+
 int cli_bad_word(const char *cmd, const char *word)
 {
-    if (word[0] == '-')
+    if (word[0] == '-' && word[1] != '\0')
         return cli_error(CLI_USAGE, "%s: unknown option '%s' (see %s --help)",
                          cmd, word, cmd);
     return cli_error(CLI_USAGE, "%s: unexpected argument '%s' (see %s --help)",

@@ -25,6 +25,11 @@
 int cli_opt_value(int argc, char **argv, int *i, const char *name,
                   const char **value);
 
+/* True when a is a long option ("--name", "--name=v"): session ids, key
+ * ids and tokens may start with one '-' (base64url), never parsed as
+ * options; "--" alone ends the options. */
+bool cli_is_long_option(const char *a);
+
 /* Usage error for a word no option of the command matched. */
 int cli_bad_word(const char *cmd, const char *word);
 

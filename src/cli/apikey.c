@@ -13,7 +13,7 @@
 
 #define KEY_PREFIX "sbk_"
 #define KEY_RANDOM_BYTES 32 /* 256 bits */
-#define ID_RANDOM_BYTES 9   /* 12 characters of base64url */
+#define ID_RANDOM_BYTES 6   /* 12 hex characters */
 
 /* The exit code for a store error: 3 when Redis failed, else 1. */
 static int store_failure(const struct sb_err *err)
@@ -46,14 +46,14 @@ static int new_key(char *key, struct sb_err *err)
     return 0;
 }
 
-/* A fresh key id of 12 base64url characters into id (16 bytes). */
+/* A fresh key id of 12 hex characters into id (16 bytes). */
 static int new_id(char *id, struct sb_err *err)
 {
     unsigned char raw[ID_RANDOM_BYTES];
 
     if (sb_random_bytes(raw, sizeof(raw), err) != 0)
         return -1;
-    sb_b64_encode(SB_B64_URL_NOPAD, raw, sizeof(raw), id);
+    sb_hex_encode(raw, sizeof(raw), id);
     return 0;
 }
 
@@ -242,7 +242,9 @@ int cli_cmd_apikey_revoke(struct cli_ctx *ctx, int argc, char **argv)
     int i, rc;
 
     for (i = 0; i < argc; i++) {
-        if (argv[i][0] != '-' && id == NULL)
+        if (strcmp(argv[i], "--") == 0 && i + 1 == argc - 1 && !id)
+            id = argv[++i];
+        else if (!cli_is_long_option(argv[i]) && id == NULL)
             id = argv[i];
         else
             return cli_bad_word("apikey revoke", argv[i]);

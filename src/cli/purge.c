@@ -110,7 +110,7 @@ static int parse_args(int argc, char **argv, struct purge_opts *o)
             o->yes = true;
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
-        } else if (a[0] != '-' && list != NULL) {
+        } else if (!cli_is_long_option(a) && list != NULL) {
             (*list)[(*list_count)++] = a;
         } else {
             return cli_bad_word("purge", a);

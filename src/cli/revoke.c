@@ -66,8 +66,10 @@ int cli_cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
                 return CLI_USAGE;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
-        } else if (token == NULL && (argv[i][0] != '-' ||
-                                     strcmp(argv[i], "-") == 0)) {
+        } else if (strcmp(argv[i], "--") == 0 && i + 1 == argc - 1 &&
+                   token == NULL) {
+            token = argv[++i];
+        } else if (token == NULL && !cli_is_long_option(argv[i])) {
             token = argv[i];
         } else {
             return cli_bad_word("revoke", argv[i]);

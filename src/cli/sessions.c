@@ -209,7 +209,9 @@ int cli_cmd_sessions_show(struct cli_ctx *ctx, int argc, char **argv)
     for (i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = true;
-        else if (argv[i][0] != '-' && sid == NULL)
+        else if (strcmp(argv[i], "--") == 0 && i + 1 == argc - 1 && !sid)
+            sid = argv[++i];
+        else if (!cli_is_long_option(argv[i]) && sid == NULL)
             sid = argv[i];
         else
             return cli_bad_word("sessions show", argv[i]);

@@ -144,7 +144,7 @@ short=$(ctl apikey create --subject temp --expires 2s --json 2>/dev/null)
 skey=$(json_get "$short" '["key"]')
 api POST /v1/apikeys/validate "{\"key\":\"$skey\"}"
 check "a key with --expires 2s validates at first" 200 "$API_STATUS"
-check_match "...and has a random id" "^[A-Za-z0-9_-]{12}$" "$(json_get "$short" '["key_id"]')"
+check_match "...and has a random id" "^[0-9a-f]{12}$" "$(json_get "$short" '["key_id"]')"
 sleep 3
 api POST /v1/apikeys/validate "{\"key\":\"$skey\"}"
 check "...then expires" 401 "$API_STATUS"

@@ -118,6 +118,17 @@ ctl purge --session bench-12 --profile new >/dev/null 2>&1
 check "--session not matching its filter: exit 1" 1 $?
 check "--session not matching: kept" 1 "$(sb_redis exists 'sb:{u:user12}:sess:bench-12')"
 
+# -- sids may start with '-' (base64url): they are values, not options
+fresh_store
+populate --sessions 3 --users 1 --profiles legacy --sid-prefix -dash
+out=$(ctl sessions show -dash-1 --json)
+check "sessions show of a sid starting with '-'" "-dash-1" "$(json_get "$out" '["sid"]')"
+check "sessions show -- SID" "-dash-2" "$(json_get "$(ctl sessions show --json -- -dash-2)" '["sid"]')"
+ctl purge --session -dash-0 -dash-1 >/dev/null
+check "purge --session of sids starting with '-': exit 0" 0 $?
+check "...removed exactly those" "1 0 0" "$(sb_redis exists 'sb:{u:user0}:sess:-dash-2') $(sb_redis exists 'sb:{u:user0}:sess:-dash-0') $(sb_redis exists 'sb:{u:user0}:sess:-dash-1')"
+check "...the bench sessions untouched" 600 "$(key_count 'sb:{*}:sess:bench-*')"
+
 # -- --all: refuses without --yes off a terminal, then empties the store
 fresh_store
 ctl purge --all </dev/null >/dev/null 2>"$SB_TMP/err"

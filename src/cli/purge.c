@@ -565,6 +565,11 @@ int cli_cmd_purge(struct cli_ctx *ctx, int argc, char **argv)
         if ((p.o.all || removed_total(&p.c) > PURGE_CONFIRM_OVER) &&
             (rc = confirm(&p, removed_total(&p.c))) != CLI_OK)
             goto out;
+        /* the question may have taken a while: a fresh clock for the
+         * not-before times, and a fresh connection if Redis dropped the
+         * idle one (a failed PING closes it; the next command reconnects) */
+        p.now = (int64_t)time(NULL);
+        freeReplyObject(sb_redis_command(p.r, &p.err, "PING"));
     }
     t0 = cli_now();
     if (run_pass(&p, false, "purging") != 0) {

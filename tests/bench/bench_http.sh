@@ -109,7 +109,7 @@ run() {
     p50=$(printf '%s\n' "$out" | awk '$1 == "50%" {print $2}')
     p99=$(printf '%s\n' "$out" | awk '$1 == "99%" {print $2}')
     non2xx=$(printf '%s\n' "$out" | awk '/Non-2xx/ {print $NF}')
-    printf '| %-44s | %10s | %8s | %8s | %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:+non-2xx: $non2xx}"
+    printf '| %-48s | %10s | %8s | %8s | %s\n' "$name" "$rps" "$p50" "$p99" "${non2xx:+non-2xx: $non2xx}"
 }
 
 # a wrk script posting a JSON body
@@ -121,8 +121,8 @@ post_lua() {
 
 echo "sessionbridge HTTP benchmark: $(nproc) cores, daemon threads=$THREADS, wrk -t2 -c$CONNECTIONS -d${DURATION}s"
 echo
-printf '| %-44s | %10s | %8s | %8s |\n' "endpoint / credential" "req/s" "p50" "p99"
-printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 46))" "------------" "----------" "----------"
+printf '| %-48s | %10s | %8s | %8s |\n' "endpoint / credential" "req/s" "p50" "p99"
+printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' $(seq 50))" "------------" "----------" "----------"
 run "GET /v1/auth, Flask cookie" "$URL/v1/auth" -H "Cookie: session=$FLASK"
 run "GET /v1/auth, HS256 JWT (Authorization)" "$URL/v1/auth" -H "Authorization: Bearer $JWT"
 run "GET /v1/auth, gorilla cookie" "$URL/v1/auth" -H "Cookie: gsess=$GORILLA"

@@ -244,23 +244,6 @@ void cli_bar_clear(struct cli_bar *b)
     b->drawn = false;
 }
 
-/* Redis walks its hash table in reverse-binary cursor order, so the
- * cursor's 64 bits reversed grow steadily from 0 to the table size; the
- * top 20 of them are the fraction covered. */
-unsigned long long cli_scan_position(const char *cursor, bool done)
-{
-    unsigned long long v = strtoull(cursor, NULL, 10), rev = 0;
-    int i;
-
-    if (done)
-        return CLI_SCAN_SPAN;
-    for (i = 0; i < 64; i++) {
-        rev = (rev << 1) | (v & 1);
-        v >>= 1;
-    }
-    return rev >> 44;
-}
-
 void cli_print_json(json_t *v)
 {
     struct sb_buf b;

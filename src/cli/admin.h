@@ -87,11 +87,6 @@ void cli_bar_update(struct cli_bar *b, unsigned long long done,
 /* Erases the bar so that the next line starts clean. */
 void cli_bar_clear(struct cli_bar *b);
 
-/* Where a SCAN cursor is in the keyspace, as a fraction of
- * CLI_SCAN_SPAN: a true position without counting the keys first. */
-#define CLI_SCAN_SPAN (1ull << 20)
-unsigned long long cli_scan_position(const char *cursor, bool done);
-
 /* Prints v as one line of compact JSON on stdout and drops the
  * reference. */
 void cli_print_json(json_t *v);

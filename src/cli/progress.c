@@ -2,6 +2,7 @@
 #include "progress.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define BAR_MIN 10 /* narrowest bar worth drawing (inside the brackets) */
@@ -26,6 +27,24 @@ char *cli_progress_thousands(unsigned long long n, char *buf, size_t size)
     if (size > 0)
         buf[o] = '\0';
     return buf;
+}
+
+/* Redis walks its hash table in reverse-binary cursor order (the high
+ * bits of the bucket index change fastest), so the cursor's 64 bits
+ * reversed grow steadily from 0 towards 2^64 over one walk, whatever the
+ * table size; the top 20 bits of that are the fraction covered. */
+unsigned long long cli_scan_position(const char *cursor, bool done)
+{
+    unsigned long long v = strtoull(cursor, NULL, 10), rev = 0;
+    int i;
+
+    if (done)
+        return CLI_SCAN_SPAN;
+    for (i = 0; i < 64; i++) {
+        rev = (rev << 1) | (v & 1);
+        v >>= 1;
+    }
+    return rev >> 44;
 }
 
 /* "M:SS" below an hour, else "H:MM:SS". */

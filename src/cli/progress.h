@@ -33,6 +33,12 @@ struct cli_progress {
 size_t cli_progress_render(const struct cli_progress *p, unsigned width,
                            bool color, char *buf, size_t size);
 
+/* Where a SCAN cursor (decimal text) is in the keyspace, as a fraction of
+ * CLI_SCAN_SPAN; CLI_SCAN_SPAN when done.  A true position without
+ * counting the keys first. */
+#define CLI_SCAN_SPAN (1ull << 20)
+unsigned long long cli_scan_position(const char *cursor, bool done);
+
 /* Formats n with thousands separators ("1,234,567") into buf; returns buf. */
 char *cli_progress_thousands(unsigned long long n, char *buf, size_t size);
 

@@ -160,6 +160,28 @@ START_TEST(test_small_buffer)
 }
 END_TEST
 
+START_TEST(test_scan_position)
+{
+    /* table of 8 buckets: the cursor visits 0 4 2 6 1 5 3 7, i.e. the
+     * reversed 3-bit counter; positions grow by 1/8 each step */
+    static const char *order[] = {"0", "4", "2", "6", "1", "5", "3", "7"};
+    unsigned long long last = 0;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        unsigned long long pos = cli_scan_position(order[i], false);
+        ck_assert_uint_eq(pos, (unsigned long long)i * (CLI_SCAN_SPAN / 8));
+        ck_assert(i == 0 || pos > last);
+        last = pos;
+    }
+    ck_assert_uint_eq(cli_scan_position("0", true), CLI_SCAN_SPAN);
+    /* a 2^20-bucket table: cursor 1 (reversed: the middle) is half way */
+    ck_assert_uint_eq(cli_scan_position("524288", false), 1);
+    ck_assert_uint_eq(cli_scan_position("1", false), CLI_SCAN_SPAN / 2);
+    ck_assert_uint_eq(cli_scan_position("garbage", false), 0);
+}
+END_TEST
+
 static Suite *progress_suite(void)
 {
     Suite *s = suite_create("cli_progress");
@@ -172,6 +194,7 @@ static Suite *progress_suite(void)
     tcase_add_test(tc, test_estimates);
     tcase_add_test(tc, test_color);
     tcase_add_test(tc, test_small_buffer);
+    tcase_add_test(tc, test_scan_position);
     suite_add_tcase(s, tc);
     return s;
 }

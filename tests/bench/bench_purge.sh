@@ -107,5 +107,5 @@ run "purge --profile legacy" --profile legacy
 load
 run "purge --all" --all
 check "no session left after --all" 0 "$(key_count 'sb:{*}:sess:*')" >/dev/null
-echo "  left: $(key_count 'sb:{*}:sess:*') sessions; $(sb_redis info memory | tr -d '\r' | sed -n 's/^used_memory_human:/Redis memory: /p') (revocation markers and not-before keys remain until they expire)"
+echo "  left: $(key_count 'sb:{*}:sess:*') sessions; $(sb_redis info memory | tr -d '\r' | sed -n 's/^used_memory_human:/Redis memory: /p') (revocation markers, sid pointers and not-before keys remain until they expire)"
 sb_finish >/dev/null

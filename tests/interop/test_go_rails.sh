@@ -44,7 +44,7 @@ decode() { local p=$1 now=$2 tok=$3; "$SB_CTL" -c "$CFG" decode --profile "$p" -
 encode() { local p=$1 now=$2 s=$3; shift 3; printf '%s' "$s" | "$SB_CTL" -c "$CFG" encode --profile "$p" --now "$now" "$@" 2>>ctl.log; }
 verdict() { if [ "$(field "$1" '["active"]')" = true ]; then echo active; else field "$1" '["error"]'; fi; }
 data() { field "$1" '["session"]["data"]'; }
-hexkey() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+hexkey() { head -c "$1" /dev/urandom | od -An -v -tx1 | tr -d ' \n'; }
 cookie_value() { sed 's/^[^=]*=//; s/;.*//'; }
 # same_plain A B: "same" when the JSON documents are equal as values (Go's
 # encoding/json reads every number as float64).
@@ -72,7 +72,7 @@ keyfile hraw "$RAWKEY"
 SKB_NEW=$(hexkey 64) SKB_OLD=$(hexkey 64)
 keyfile skb_new "$SKB_NEW"
 keyfile skb_rot "$SKB_NEW" "$SKB_OLD"
-RAWHEX=$(printf '%s' "$RAWKEY" | od -An -tx1 | tr -d ' \n')
+RAWHEX=$(printf '%s' "$RAWKEY" | od -An -v -tx1 | tr -d ' \n')
 
 cat >"$CFG" <<EOF
 [profile.go_gob]

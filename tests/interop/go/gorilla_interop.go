@@ -4,6 +4,7 @@
 //
 //	gorilla_interop mint   -pairs P -name N [-serializer json] [-store] VALUES
 //	gorilla_interop decode -pairs P -name N [-serializer json] [-max-age S] TOKEN
+//	gorilla_interop bench  -pairs P -name N [-serializer json] [-seconds S] TOKEN
 //
 // P is "hashhex[:blockhex],..." (the first pair encodes).  VALUES and the
 // decode output are typed JSON: {"key":{"type":"<Go type>","value":...}},
@@ -11,6 +12,9 @@
 // {"type":"nil"}.  mint -store saves through sessions.CookieStore and
 // prints the Set-Cookie header; decode reads gob cookies through
 // CookieStore.Get.  A failed decode prints "ERROR: <Go's error>", exit 1.
+// bench times securecookie.DecodeMulti of TOKEN and EncodeMulti of its
+// values (the peer numbers of tests/bench/bench_codec_gorilla_rails.c;
+// run it with GOMAXPROCS=1).
 package main
 
 import (
@@ -25,6 +29,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
@@ -209,6 +214,7 @@ func main() {
 	serializer := fs.String("serializer", "gob", "gob or json")
 	store := fs.Bool("store", false, "mint through sessions.CookieStore")
 	maxAge := fs.Int("max-age", -1, "codec MaxAge (default: securecookie's)")
+	seconds := fs.Float64("seconds", 1, "bench: seconds per measurement")
 	fs.Parse(os.Args[2:])
 	if fs.NArg() != 1 || *pairsSpec == "" {
 		fail("need -pairs and one argument")
@@ -286,6 +292,33 @@ func main() {
 			}
 		}
 		printTyped(values)
+	case "bench":
+		cs := codecs(pairs, *serializer, 0)
+		var dst interface{} = &map[interface{}]interface{}{}
+		if *serializer == "json" {
+			dst = &map[string]interface{}{}
+		}
+		ops := func(f func() error) float64 {
+			n, start := 0, time.Now()
+			for time.Since(start).Seconds() < *seconds {
+				for i := 0; i < 64; i++ {
+					if err := f(); err != nil {
+						fail("bench: %v", err)
+					}
+				}
+				n += 64
+			}
+			return float64(n) / time.Since(start).Seconds()
+		}
+		dec := ops(func() error { return securecookie.DecodeMulti(*name, arg, dst, cs...) })
+		value := dst
+		if m, ok := dst.(*map[interface{}]interface{}); ok {
+			value = *m
+		} else {
+			value = *(dst.(*map[string]interface{}))
+		}
+		enc := ops(func() error { _, err := securecookie.EncodeMulti(*name, value, cs...); return err })
+		fmt.Printf("securecookie decode %.0f ops/s, encode %.0f ops/s\n", dec, enc)
 	default:
 		fail("unknown command %q", os.Args[1])
 	}

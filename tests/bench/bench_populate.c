@@ -1,7 +1,8 @@
 /* bench_populate.c - fills a Redis with synthetic sessions through the
  * store's own write path, pipelined, for the purge benchmark and the CLI
  * tests.  Deterministic: session i belongs to user (i mod users), profile
- * (i mod profiles) and was issued (i * 7919 mod spread) seconds ago.
+ * (i mod profiles) and was issued (i * 7919 mod spread) seconds ago;
+ * with --users 0 the sessions are anonymous (no subject).
  *
  *   bench_populate --redis URL [--prefix sb:] --sessions N [--users U]
  *                  [--profiles a,b,...] [--spread SECONDS] [--ttl SECONDS]
@@ -80,7 +81,7 @@ static int parse(int argc, char **argv, struct opts *o)
         if (bad)
             return usage();
     }
-    if (i != argc || o->url == NULL || o->users == 0 || o->batch == 0 ||
+    if (i != argc || o->url == NULL || o->batch == 0 ||
         o->spread == 0)
         return usage();
     for (tok = strtok_r(list, ",", &save); tok && o->profile_count <
@@ -117,8 +118,12 @@ int main(int argc, char **argv)
         struct sb_session *s = &batch[n++];
         sb_session_init(s);
         snprintf(s->sid, sizeof(s->sid), "%s-%llu", o.sid_prefix, i);
-        snprintf(subject, sizeof(subject), "user%llu", i % o.users);
-        s->subject = strdup(subject);
+        if (o.users > 0) {
+            snprintf(subject, sizeof(subject), "user%llu", i % o.users);
+            s->subject = strdup(subject);
+        } else {
+            snprintf(subject, sizeof(subject), "anonymous");
+        }
         snprintf(s->profile, sizeof(s->profile), "%s",
                  o.profiles[i % o.profile_count]);
         s->issued_at = now - (int64_t)(i * 7919 % o.spread);

@@ -129,6 +129,19 @@ check "purge --session of sids starting with '-': exit 0" 0 $?
 check "...removed exactly those" "1 0 0" "$(sb_redis exists 'sb:{u:user0}:sess:-dash-2') $(sb_redis exists 'sb:{u:user0}:sess:-dash-0') $(sb_redis exists 'sb:{u:user0}:sess:-dash-1')"
 check "...the bench sessions untouched" 600 "$(key_count 'sb:{*}:sess:bench-*')"
 
+# -- anonymous sessions (no subject): by filter, and by --all after the users
+fresh_store
+populate --sessions 10 --users 0 --profiles old,new --sid-prefix anon
+check "10 anonymous sessions, under their own tags" 10 "$(key_count 'sb:{s:anon-*}:sess:anon-*')"
+out=$(ctl sessions list --profile old --limit 0 --json | grep -c '"sid":"anon-[0-9]*","subject":null,"profile":"old"')
+check "sessions list shows anonymous ones without a subject" 5 "$out"
+ctl purge --profile old --json >"$SB_TMP/out"
+check "--profile old removes the anonymous ones of that profile too" "205 5" "$(json_get "$(cat "$SB_TMP/out")" '["sessions"]') $(key_count 'sb:{s:anon-*}:sess:*')"
+check "...each with its marker under its own tag" 1 "$(sb_redis exists 'sb:{s:anon-0}:rev:anon-0')"
+out=$(ctl purge --all --yes --json)
+check "--all: the anonymous ones go in the second step" "5 400" "$(json_get "$out" '["by_scan"]') $(json_get "$out" '["by_user"]')"
+check "--all: nothing left" 0 "$(key_count 'sb:{*}:sess:*')"
+
 # -- --all: refuses without --yes off a terminal, then empties the store
 fresh_store
 ctl purge --all </dev/null >/dev/null 2>"$SB_TMP/err"

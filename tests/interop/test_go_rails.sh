@@ -14,6 +14,8 @@
 #    encrypted cookie jar does: plain, expire_after, wrong purpose, rotated
 #    secret_key_base, the Rails 7.0 SHA-256 KDF, Marshal and bare cookies
 #    into the bridge; bridge cookies back into Rails with the purpose check.
+#  - translate: a Rails cookie becomes a gorilla cookie Go reads, and that
+#    one a Rails cookie again, with the same session.
 . "$(dirname "$0")/../harness/lib.sh"
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -328,5 +330,18 @@ check "bridge envelope = none -> Rails without metadata" same \
 require "active_support"; require "active_support/key_generator"; require "active_support/message_encryptor"
 k = ActiveSupport::KeyGenerator.new(ARGV[1], iterations: 1000).generate_key("authenticated encrypted cookie", 32)
 print ActiveSupport::MessageEncryptor.new(k, cipher: "aes-256-gcm", serializer: ActiveSupport::MessageEncryptor::NullSerializer).decrypt_and_verify(ARGV[0])' "$tok" "$SKB_NEW")")"
+
+# ---- translate: Rails -> Go -> Rails ---------------------------------------
+
+tok=$(rb mint "$SKB_NEW" _myapp_session "$RSESSION" --expires-at $((T + 3600)))
+g=$("$SB_CTL" -c "$CFG" translate --from rails --to go_enc --now "$T" "$tok" 2>>ctl.log)
+out=$(gi decode -pairs "$H1:$B1" -name mysession "$g")
+check "rails -> translate -> go: the same values in Go types" same "$(typed same-typed "$RDATA" "$out" _sb_sid)"
+check "rails -> translate -> go: the sid rides along" "$SID" "$(field "$out" '["_sb_sid"]["value"]')"
+check "rails -> translate -> go: Rails' exp kept (timestamp moved back)" $((T + 3600)) \
+    "$(field "$(decode go_enc "$T" "$g")" '["session"]["expires_at"]')"
+r=$("$SB_CTL" -c "$CFG" translate --from go_enc --to rails --now "$T" "$g" 2>>ctl.log)
+check "... -> translate -> rails: Rails reads the same session" same \
+    "$(same_data "$RWANT" "$(rb read _myapp_session "$r" "$SKB_NEW")")"
 
 sb_finish

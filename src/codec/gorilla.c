@@ -64,6 +64,7 @@ static struct gorilla_state *state_get(struct sb_profile *p,
     return st;
 }
 
+/* Replaces *field with a copy of the non-empty value. */
 static int set_path(char **field, const char *value, struct sb_err *err)
 {
     char *copy;

@@ -102,9 +102,10 @@ static int rails_configure(struct sb_profile *p, const char *key,
     if (st == NULL)
         return -1;
     if (strcmp(key, "secret_key_base_file") == 0) {
-        char *copy = *value ? strdup(value) : NULL;
+        char *copy;
         if (*value == '\0')
             return sb_err_set(err, SB_ERR_CONFIG, "must not be empty");
+        copy = strdup(value);
         if (copy == NULL)
             return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         free(st->secret_key_base_file);

@@ -348,6 +348,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
         atomic_fetch_sub(&open_connections, 1);
 }
 
+/* libmicrohttpd's own diagnostics; fmt comes from the library, never from
+ * a client, so it is safe as a format. */
+__attribute__((format(printf, 2, 0)))
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[256];

@@ -39,7 +39,7 @@ done
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 secret() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$1"; echo >>"$1"; chmod 600 "$1"; }
-wait_for() { local i; for i in $(seq 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+wait_for() { local _; for _ in $(seq 100); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 RPORT=$(free_port)
 redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP" >"$TMP/redis.log" 2>&1 &
@@ -86,7 +86,7 @@ printf '[route]\nlegacy = flask\nnew = gorilla\nmint = gorilla\n' >>"$TMP/route.
 start_daemon() {
     "$BUILD/sessionbridge" -c "$1" 2>>"$TMP/daemon.log" &
     DPID=$!
-    PIDS+=($DPID)
+    PIDS+=("$DPID")
     wait_for test -s "$2" || { echo "daemon did not start" >&2; cat "$TMP/daemon.log" >&2; exit 1; }
     URL=http://127.0.0.1:$(cat "$2")
 }

@@ -20,7 +20,6 @@ every_profile() {
 
 # -- DELETE one session revokes its credentials in every format
 login u1 '{"role":"admin"}' 3600
-saved=$LOGIN
 every_profile "200 u1" "valid after login"
 api DELETE "/v1/sessions/$LOGIN_SID"
 check "DELETE session" 200 "$API_STATUS"

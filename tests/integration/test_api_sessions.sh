@@ -19,7 +19,6 @@ sid=$LOGIN_SID
 check_match "a new sid is 32 characters" '^[A-Za-z0-9_-]{32}$' "$sid"
 check "the session names the subject" alice "$(jget '["session"]["subject"]')"
 check "version 1" 1 "$(jget '["session"]["version"]')"
-now=$(date +%s)
 exp=$(jget '["session"]["expires_at"]')
 check "expires_at = issued_at + ttl" 3600 "$(( exp - $(jget '["session"]["issued_at"]') ))"
 for p in $SB_API_ALL; do

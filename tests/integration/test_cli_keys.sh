@@ -5,6 +5,8 @@
 
 ctl() { "$SB_CTL" "$@"; }
 cd "$SB_TMP" || exit 1
+# entries: the names in this directory but the stderr capture, sorted.
+entries() { find . -mindepth 1 -maxdepth 1 ! -name err -printf '%P\n' | sort; }
 
 # A permissive umask must not widen the key file's mode.
 umask 000
@@ -34,11 +36,11 @@ check "HS512: 64 bytes" 86 "$(ctl keys generate --alg HS512 | tr -d '\n' | wc -c
 check "two secrets differ" 1 "$(ctl keys generate --alg HS256 >a; ctl keys generate --alg HS256 >b; cmp -s a b; echo $?)"
 
 # Without --out the key goes to stdout and nothing else is written.
-before=$(ls -A | sort)
+before=$(entries)
 out=$(ctl keys generate --alg ES256 2>err)
 check "stdout: exit 0" 0 $?
 check_match "stdout: a PEM private key" "^-----BEGIN PRIVATE KEY-----" "$out"
-check "stdout: no file left behind" "$before" "$(ls -A | grep -v '^err$' | sort)"
+check "stdout: no file left behind" "$before" "$(entries)"
 
 # Never over an existing file, unless --force; no temporary left behind.
 sum=$(sha256sum <ES256.pem)
@@ -50,7 +52,7 @@ ctl keys generate --alg ES256 --out ES256.pem --force 2>/dev/null
 check "--force: exit 0" 0 $?
 check "--force: replaced" 1 "$([ "$sum" = "$(sha256sum <ES256.pem)" ]; echo $?)"
 check "--force: still 0600" 600 "$(stat -c %a ES256.pem)"
-check "no temporary files left" "" "$(ls -A | grep '^\.sbkey' || true)"
+check "no temporary files left" "" "$(find . -maxdepth 1 -name '.sbkey*')"
 mkdir ro && chmod 555 ro
 if [ "$(id -u)" != 0 ]; then
     ctl keys generate --alg HS256 --out ro/k 2>err
@@ -61,12 +63,12 @@ fi
 bad() {
     local name=$1 want=$2; shift 2
     local before after
-    before=$(ls -A | sort)
+    before=$(entries)
     ctl "$@" >/dev/null 2>err
     check "$name: exit 2" 2 $?
     check_match "$name: names the argument" "$want" "$(cat err)"
-    after=$(ls -A | grep -v '^err$' | sort)
-    check "$name: nothing written" "$(printf '%s\n' "$before" | grep -v '^err$')" "$after"
+    after=$(entries)
+    check "$name: nothing written" "$before" "$after"
 }
 bad "no --alg" "--alg is required" keys generate --out x.pem
 bad "unknown alg" "--alg: 'PS256'" keys generate --alg PS256 --out x.pem

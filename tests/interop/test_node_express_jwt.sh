@@ -38,11 +38,11 @@ cc=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$SB_BUILD_DIR/CMakeCache.txt")
 san=
 grep -q '^SB_SANITIZE:BOOL=ON' "$SB_BUILD_DIR/CMakeCache.txt" &&
     san="-fsanitize=address,undefined -fno-omit-frame-pointer"
+read -ra libs <<<"$(pkg-config --libs libmicrohttpd hiredis openssl libjwt jansson zlib inih libprotobuf-c)"
 # shellcheck disable=SC2086
 "${cc:-cc}" -std=gnu11 -O1 $san -I"$SB_SOURCE_DIR/include" \
     -o express_record "$HERE/express_record.c" "$SB_BUILD_DIR/libsbcore.a" \
-    $(pkg-config --libs libmicrohttpd hiredis openssl libjwt jansson zlib inih libprotobuf-c) \
-    -lpthread -lm || { echo "cannot build express_record"; exit 1; }
+    "${libs[@]}" -lpthread -lm || { echo "cannot build express_record"; exit 1; }
 DRIVER=$SB_TMP/express_record
 
 # Fresh keys for every algorithm, and one jwt profile per algorithm.

@@ -675,9 +675,14 @@ static int build_profile(struct entries *es, const char *section,
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
     if (p->cookie.path == NULL && set_string(&p->cookie.path, "/") != 0)
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    if (p->codec->prepare != NULL && p->codec->prepare(p, err) != 0)
+    if (p->codec->prepare != NULL && p->codec->prepare(p, err) != 0) {
+        char why[SB_ERR_MSG_MAX];
+
+        /* err->msg is both the reason and the destination: copy it first. */
+        snprintf(why, sizeof(why), "%s", err->msg);
         return sb_err_set(err, SB_ERR_CONFIG, "%s: [%s]: %s", es->path,
-                          section, err->msg);
+                          section, why);
+    }
     if (p->cookie.max_age == -2)
         p->cookie.max_age = -1;
     if (p->cookie.name == NULL)

@@ -139,6 +139,10 @@ static const struct bad_case {
     {"[profile.x]\ncookie_name = s\n", ": [profile.x] format: missing"},
     {"[profile.x]\nformat = cobol\n",
      NULL /* names the known formats; checked by prefix */},
+    {"[profile.rs]\nformat = jwt\nalg = RS256\ncookie_name = t\n"
+     "private_key_file = /nonexistent/k.pem\n",
+     ": [profile.rs]: cannot read /nonexistent/k.pem: No such file or "
+     "directory"},
     {"this is not ini\n",
      ":1: not a 'key = value' line or [section] header"},
 };

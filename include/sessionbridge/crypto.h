@@ -38,4 +38,7 @@ int sb_random_bytes(void *buf, size_t n, struct sb_err *err);
 /* Writes the lower-case hex of src[0..n) into dst (2n+1 bytes). */
 void sb_hex_encode(const void *src, size_t n, char *dst);
 
+/* The value of one hex digit (either case), or -1 when c is not one. */
+int sb_hex_digit(char c);
+
 #endif

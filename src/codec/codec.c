@@ -313,17 +313,6 @@ err_nomem:
     return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 long sb_cookie_value_decode(const struct sb_profile *p, const char *value,
                             size_t len, char *buf, size_t size,
                             struct sb_err *err)
@@ -339,8 +328,8 @@ long sb_cookie_value_decode(const struct sb_profile *p, const char *value,
         if (o + 1 >= size)
             return sb_err_set(err, SB_ERR_TOO_LARGE, "cookie too large");
         if (c == '%' && p->codec->cookie_escape != NULL) {
-            int hi = i + 2 < len ? hex_value(value[i + 1]) : -1;
-            int lo = i + 2 < len ? hex_value(value[i + 2]) : -1;
+            int hi = i + 2 < len ? sb_hex_digit(value[i + 1]) : -1;
+            int lo = i + 2 < len ? sb_hex_digit(value[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return sb_err_set(err, SB_ERR_MALFORMED,
                                   "cookie has a bad percent-escape at byte "

@@ -195,17 +195,6 @@ static void gorilla_release(struct sb_profile *p)
     p->codec_state = NULL;
 }
 
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The key bytes a key-file line stands for: "hex:<hex>" and
  * "base64:<standard base64>" decode (binary keys such as
  * securecookie.GenerateRandomKey's), any other line is its own raw bytes.
@@ -221,7 +210,8 @@ static long key_bytes(const struct sb_secret *line, unsigned char *out)
         if (n % 2 != 0)
             return -1;
         for (i = 0; i < n / 2; i++) {
-            int hi = hex_nibble(s[4 + 2 * i]), lo = hex_nibble(s[5 + 2 * i]);
+            int hi = sb_hex_digit(s[4 + 2 * i]);
+            int lo = sb_hex_digit(s[5 + 2 * i]);
             if (hi < 0 || lo < 0)
                 return -1;
             out[i] = (unsigned char)(hi << 4 | lo);

@@ -105,3 +105,14 @@ void sb_hex_encode(const void *src, size_t n, char *dst)
     }
     dst[2 * n] = '\0';
 }
+
+int sb_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

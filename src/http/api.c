@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "metrics.h"
+#include "sessionbridge/crypto.h"
 #include "sessionbridge/express.h"
 #include "sessionbridge/log.h"
 
@@ -130,17 +131,6 @@ int sb_api_body(struct sb_http_req *req, const ProtobufCMessageDescriptor *d,
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* URL-decodes s[0..n) ('+' is a space) into buf; -1 when it does not fit
  * or has a bad escape. */
 static long form_decode(const char *s, size_t n, char *buf, size_t size)
@@ -154,10 +144,11 @@ static long form_decode(const char *s, size_t n, char *buf, size_t size)
         if (c == '+') {
             c = ' ';
         } else if (c == '%') {
-            if (i + 2 >= n || hexval(s[i + 1]) < 0 ||
-                hexval(s[i + 2]) < 0)
+            if (i + 2 >= n || sb_hex_digit(s[i + 1]) < 0 ||
+                sb_hex_digit(s[i + 2]) < 0)
                 return -1;
-            c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+            c = (char)(sb_hex_digit(s[i + 1]) << 4 |
+                       sb_hex_digit(s[i + 2]));
             i += 2;
         }
         buf[o++] = c;

@@ -144,7 +144,8 @@ EOF
     check_match "nginx -t says the test is successful" "test is successful" "$out"
     # The compose demo's config, with the container names and paths mapped
     # onto this machine.
-    sed -e "s|/etc/nginx/sessionbridge|$D/nginx|g" -e "s|/tmp/|$SB_TMP/nginx/|g" \
+    # (/tmp/ first: the checkout itself may live under /tmp.)
+    sed -e "s|/tmp/|$SB_TMP/nginx/|g" -e "s|/etc/nginx/sessionbridge|$D/nginx|g" \
         -e 's|legacy-app:8000|127.0.0.1:8000|' -e 's|new-app:8001|127.0.0.1:8001|' \
         -e "s|listen 8088;|listen 127.0.0.1:$(sb_free_port);|" \
         "$D/nginx/demo.conf" >"$SB_TMP/nginx/demo.conf"

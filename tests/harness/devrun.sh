@@ -68,12 +68,13 @@ cat <<TXT
 sessionbridge (development) on http://127.0.0.1:8080, Redis at $dev/redis.sock
 config: $dev/sessionbridge.ini   (secrets regenerated on every run)
 
-Try:
-  curl -s http://127.0.0.1:8080/health
+Try (a backend logs user 42 in; the answer holds a credential per profile):
+  curl -s -H 'X-Bridge-Token: $backend_token' -H 'Content-Type: application/json' \\
+       -d '{"subject":"42","data":{"name":"alice"}}' http://127.0.0.1:8080/v1/sessions
   curl -s http://127.0.0.1:8080/ready
-  curl -s -H 'X-Bridge-Token: $backend_token' -d '{"subject":"42","data":{"name":"alice"}}' http://127.0.0.1:8080/v1/sessions
-  curl -s -d '{"token":"<a credential printed above>"}' http://127.0.0.1:8080/v1/validate
-  curl -s -i -H 'Cookie: session=<the legacy cookie>' http://127.0.0.1:8080/v1/auth
+Then, with TOKEN = credentials.legacy.token from that answer:
+  curl -s -H 'Content-Type: application/json' -d '{"token":"TOKEN"}' http://127.0.0.1:8080/v1/validate
+  curl -s -i -H 'Cookie: session=TOKEN' http://127.0.0.1:8080/v1/auth
   $build/sessionbridgectl -c $dev/sessionbridge.ini sessions list
 
 Ctrl-C stops everything.

@@ -12,6 +12,7 @@
 
 #include <hiredis/hiredis.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sessionbridge/err.h"
@@ -57,16 +58,40 @@ int sb_redis_append(struct sb_redis *r, int argc, const char **argv,
                     const size_t *argvlen, struct sb_err *err);
 redisReply *sb_redis_read(struct sb_redis *r, struct sb_err *err);
 
+/* Reads and frees the next n replies of the pipeline (replies nobody
+ * needs, or what a pipeline cut short still owes, so the connection stays
+ * in step).  Stops at the first failure: -1 with SB_ERR_STORE in err (err
+ * may be NULL to keep an earlier error). */
+int sb_redis_discard(struct sb_redis *r, size_t n, struct sb_err *err);
+
 /* Writes the hex SHA-1 of a Lua script (what EVALSHA wants) into sha,
  * 41 bytes.  Compute it once per script, at start-up. */
 void sb_redis_script_sha(const char *script, char sha[41]);
 
-/* Runs a Lua script by SHA (EVALSHA key... arg...), loading it with SCRIPT
- * LOAD and retrying once when the server answers NOSCRIPT.  argv holds the
- * numkeys keys followed by the arguments. */
+/* The most keys + arguments one script call may have. */
+#define SB_REDIS_EVAL_ARGS_MAX 61
+
+/* Runs a Lua script by SHA (EVALSHA sha numkeys argv...), loading it with
+ * SCRIPT LOAD and running it once more when the server answers NOSCRIPT.
+ * argv holds the numkeys keys followed by the arguments, argc of them (at
+ * most SB_REDIS_EVAL_ARGS_MAX; argvlen NULL: strlen of each).  The command
+ * is built on the stack: no allocation besides hiredis's.  Returns the
+ * reply as sb_redis_commandv does (an error reply, NOSCRIPT included when
+ * the load did not help, is returned as is). */
 redisReply *sb_redis_eval(struct sb_redis *r, const char *script,
                           const char *sha, int numkeys, int argc,
                           const char **argv, const size_t *argvlen,
                           struct sb_err *err);
+
+/* True when rep (may be NULL) is the server's NOSCRIPT error: it does not
+ * have the script (its cache was flushed, or never had it). */
+bool sb_redis_is_noscript(const redisReply *rep);
+
+/* Appends EVALSHA sha numkeys argv... to the pipeline (arguments as for
+ * sb_redis_eval); the caller reads its reply, and loads the script first
+ * or handles NOSCRIPT itself. */
+int sb_redis_append_evalsha(struct sb_redis *r, const char *sha, int numkeys,
+                            int argc, const char **argv,
+                            const size_t *argvlen, struct sb_err *err);
 
 #endif

@@ -59,6 +59,19 @@ int sb_store_key_revoked(const char *prefix, const char *tag, const char *sid,
                          char *buf, size_t size, struct sb_err *err);
 int sb_store_key_not_before(const char *prefix, const char *tag, char *buf,
                             size_t size, struct sb_err *err);
+/* The keys one session's scripts take (record, delete, log-out): those of
+ * session sid of owner tag.  With sid "", sess and rev are the prefixes a
+ * script appends sids to (log-out-everywhere). */
+struct sb_store_keys {
+    char sess[SB_STORE_KEY_MAX]; /* P{tag}:sess:SID */
+    char idx[SB_STORE_KEY_MAX];  /* P{tag}:idx */
+    char rev[SB_STORE_KEY_MAX];  /* P{tag}:rev:SID */
+    char nbf[SB_STORE_KEY_MAX];  /* P{tag}:nbf */
+};
+
+int sb_store_key_set(const char *prefix, const char *tag, const char *sid,
+                     struct sb_store_keys *k, struct sb_err *err);
+
 /* P sid:SID (the sid pointer), P layout. */
 int sb_store_key_sid(const char *prefix, const char *sid, char *buf,
                      size_t size, struct sb_err *err);
@@ -115,6 +128,14 @@ int sb_store_create(struct sb_redis *r, const char *prefix,
 int sb_store_owner(struct sb_redis *r, const char *prefix, const char *sid,
                    char *tag, size_t size, struct sb_err *err);
 
+/* sb_store_owner for sids[0..n) in one pipeline: tags[i] receives the
+ * owner tag of sids[i], "" when it has no pointer (or an unreadable one).
+ * SB_ERR_INVALID_REQUEST, before anything is sent, when a sid is
+ * malformed. */
+int sb_store_owners(struct sb_redis *r, const char *prefix,
+                    const char *const *sids, size_t n,
+                    char (*tags)[SB_STORE_TAG_MAX], struct sb_err *err);
+
 /* Sets *revoked when sid, looked up by its pointer, has a revocation
  * marker (false when the store knows nothing of it).  For credentials
  * whose owner is not known without the session (express). */
@@ -155,10 +176,18 @@ int sb_store_delete(struct sb_redis *r, const char *prefix, const char *sid,
                     const char *subject, int64_t now, int64_t fallback_ttl,
                     struct sb_store_removed *removed, struct sb_err *err);
 
-/* Revokes sid of an anonymous session (no subject) the same way. */
-int sb_store_delete_anonymous(struct sb_redis *r, const char *prefix,
-                              const char *sid, int64_t now,
-                              int64_t fallback_ttl, struct sb_err *err);
+/*
+ * Revokes the session of a credential that just decoded into s (the API's
+ * POST /v1/revoke and the CLI's revoke alike) as sb_store_delete does:
+ * under its subject's tag, or, without a subject, under the anonymous
+ * owner tag of its sid.  A marker the store knows no lifetime for lives as
+ * long as the credential would have (SB_STORE_UNBOUNDED_TTL when it never
+ * expires).  removed (may be NULL) is filled for a session with a subject
+ * and zeroed for an anonymous one.
+ */
+int sb_store_revoke(struct sb_redis *r, const char *prefix,
+                    const struct sb_session *s, int64_t now,
+                    struct sb_store_removed *removed, struct sb_err *err);
 
 /* The live sessions of subject at now (at most `limit`; 0 = all), soonest
  * expiry first, as a new array of *n sessions the caller frees with
@@ -181,6 +210,26 @@ int sb_store_logout_user(struct sb_redis *r, const char *prefix,
                          const char *subject, int64_t now, int64_t nbf_ttl,
                          char ***sids, size_t *n, struct sb_err *err);
 void sb_store_free_strings(char **v, size_t n);
+
+/* ---- list answers -------------------------------------------------------- */
+
+/* Parses one stored JSON record into item (zeroed); false when the text
+ * is not a record, which is then skipped (item must hold nothing to free
+ * then). */
+typedef bool (*sb_store_record_parser)(const char *text, size_t len,
+                                       void *item);
+
+/*
+ * Reads rep, a script's answer listing stored JSON records (a user's
+ * sessions, the API keys), and takes it over (it is freed whatever the
+ * outcome).  *out receives a new zeroed array of item_size-byte items, one
+ * per string element parse accepts, *n of them (and a spare zeroed one at
+ * the end); the caller releases each item as its type says, then frees
+ * the array.  SB_ERR_STORE when rep is not an array, SB_ERR_NOMEM.
+ */
+int sb_store_parse_records(redisReply *rep, size_t item_size,
+                           sb_store_record_parser parse, void **out,
+                           size_t *n, struct sb_err *err);
 
 /* ---- batches (the admin CLI's purges) ------------------------------------ */
 

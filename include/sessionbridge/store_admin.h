@@ -105,7 +105,8 @@ int sb_admin_sessions_of_keys(struct sb_redis *r, const char *prefix,
                               struct sb_err *err);
 
 /* Reads the sessions sids[0..n) through their sid pointers, pipelined:
- * found[i] tells whether sids[i] exists; out[i] is filled when it does. */
+ * found[i] tells whether sids[i] exists; out[i] is filled when it does.
+ * SB_ERR_INVALID_REQUEST when a sid is malformed (sb_store_owners). */
 int sb_admin_get_sessions(struct sb_redis *r, const char *prefix,
                           const char *const *sids, size_t n,
                           struct sb_admin_session *out, bool *found,

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "progress.h"
-#include "sessionbridge/jsonutil.h"
 #include "sessionbridge/store.h"
 
 #define BAR_INTERVAL 0.1 /* seconds between redraws */
@@ -54,6 +53,20 @@ int cli_bad_word(const char *cmd, const char *word)
                          cmd, word, cmd);
     return cli_error(CLI_USAGE, "%s: unexpected argument '%s' (see %s --help)",
                      cmd, word, cmd);
+}
+
+bool cli_operand(int argc, char **argv, int *i, const char **operand)
+{
+    if (*operand != NULL)
+        return false;
+    if (strcmp(argv[*i], "--") == 0 && *i + 1 == argc - 1) {
+        *operand = argv[++*i];
+        return true;
+    }
+    if (cli_is_long_option(argv[*i]))
+        return false;
+    *operand = argv[*i];
+    return true;
 }
 
 /* Refuses a store written in a layout version this build does not know
@@ -113,6 +126,12 @@ int cli_redis_open(struct cli_ctx *ctx, struct sb_redis **out)
     }
     *out = r;
     return CLI_OK;
+}
+
+int cli_store_error(const char *lead, const struct sb_err *err)
+{
+    return cli_error(err->code == SB_ERR_STORE ? CLI_UNREACHABLE : CLI_FAILED,
+                     "%s%s", lead, err->msg);
 }
 
 bool cli_color(FILE *f)
@@ -242,17 +261,6 @@ void cli_bar_clear(struct cli_bar *b)
         fflush(stderr);
     }
     b->drawn = false;
-}
-
-void cli_print_json(json_t *v)
-{
-    struct sb_buf b;
-
-    sb_buf_init(&b);
-    if (v != NULL && sb_json_dump(v, SB_JSON_JS, &b, NULL) == 0)
-        printf("%s\n", b.data);
-    sb_buf_free(&b);
-    json_decref(v);
 }
 
 void cli_table_init(struct cli_table *t, size_t ncols, const char **headers)

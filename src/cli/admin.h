@@ -6,7 +6,6 @@
 #ifndef SB_CLI_ADMIN_H
 #define SB_CLI_ADMIN_H
 
-#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,11 +32,23 @@ bool cli_is_long_option(const char *a);
 /* Usage error for a word no option of the command matched. */
 int cli_bad_word(const char *cmd, const char *word);
 
+/* When argv[*i] may be the command's one operand (SID, KEY_ID, TOKEN) and
+ * *operand is still unset, sets it (borrowed from argv) and returns true:
+ * a word that is not a long option, or the last word after a "--" (*i
+ * then moves onto it).  False for anything else, and for a second
+ * operand. */
+bool cli_operand(int argc, char **argv, int *i, const char **operand);
+
 /* Loads the config, then opens the configured Redis (or --redis) and
  * checks it answers PING.  Returns CLI_OK and *out (caller frees with
  * sb_redis_free), CLI_FAILED for a bad config, or CLI_UNREACHABLE, each
  * with a message on stderr. */
 int cli_redis_open(struct cli_ctx *ctx, struct sb_redis **out);
+
+/* Prints lead + err's message and returns the exit code of a failed store
+ * operation: CLI_UNREACHABLE when Redis failed (SB_ERR_STORE), else
+ * CLI_FAILED. */
+int cli_store_error(const char *lead, const struct sb_err *err);
 
 /* True when colour may be written to f: f is a terminal, NO_COLOR is unset
  * or empty, and TERM is not "dumb". */
@@ -86,10 +97,6 @@ void cli_bar_update(struct cli_bar *b, unsigned long long done,
                     bool force);
 /* Erases the bar so that the next line starts clean. */
 void cli_bar_clear(struct cli_bar *b);
-
-/* Prints v as one line of compact JSON on stdout and drops the
- * reference. */
-void cli_print_json(json_t *v);
 
 /* An aligned text table, filled row by row, printed once. */
 struct cli_table {

@@ -15,13 +15,6 @@
 #define KEY_RANDOM_BYTES 32 /* 256 bits */
 #define ID_RANDOM_BYTES 6   /* 12 hex characters */
 
-/* The exit code for a store error: 3 when Redis failed, else 1. */
-static int store_failure(const struct sb_err *err)
-{
-    return cli_error(err->code == SB_ERR_STORE ? CLI_UNREACHABLE : CLI_FAILED,
-                     "%s", err->msg);
-}
-
 /* True when id is 1-64 characters of [A-Za-z0-9._-] (the store's rule). */
 static bool id_valid(const char *id)
 {
@@ -133,7 +126,7 @@ int cli_cmd_apikey_create(struct cli_ctx *ctx, int argc, char **argv)
     k.expires_at = ttl > 0 ? now + ttl : 0;
     if (sb_store_apikey_put(r, ctx->cfg->prefix, &k, key, strlen(key), now,
                             &err) != 0) {
-        rc = store_failure(&err);
+        rc = cli_store_error("", &err);
         goto out_wipe;
     }
     if (json) {
@@ -182,7 +175,7 @@ int cli_cmd_apikey_list(struct cli_ctx *ctx, int argc, char **argv)
         return rc;
     if (sb_store_apikey_list(r, ctx->cfg->prefix, (int64_t)time(NULL), &keys,
                              &n, &err) != 0) {
-        rc = store_failure(&err);
+        rc = cli_store_error("", &err);
         goto out;
     }
     cli_table_init(&t, 5, list_headers);
@@ -241,14 +234,9 @@ int cli_cmd_apikey_revoke(struct cli_ctx *ctx, int argc, char **argv)
     struct sb_err err = {0};
     int i, rc;
 
-    for (i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0 && i + 1 == argc - 1 && !id)
-            id = argv[++i];
-        else if (!cli_is_long_option(argv[i]) && id == NULL)
-            id = argv[i];
-        else
+    for (i = 0; i < argc; i++)
+        if (!cli_operand(argc, argv, &i, &id))
             return cli_bad_word("apikey revoke", argv[i]);
-    }
     if (id == NULL)
         return cli_error(CLI_USAGE, "apikey revoke: which key? (KEY_ID, see "
                          "apikey list)");
@@ -262,7 +250,7 @@ int cli_cmd_apikey_revoke(struct cli_ctx *ctx, int argc, char **argv)
         if (err.code == SB_ERR_NOT_FOUND)
             rc = cli_error(CLI_FAILED, "no API key '%s'", id);
         else
-            rc = store_failure(&err);
+            rc = cli_store_error("", &err);
     } else {
         printf("revoked API key '%s'\n", id);
         rc = CLI_OK;

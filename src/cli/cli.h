@@ -5,6 +5,7 @@
 #ifndef SB_CLI_H
 #define SB_CLI_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -54,6 +55,10 @@ int cli_parse_duration(const char *s, long long *seconds);
 /* Reads all of stdin into a new NUL-terminated buffer (at most max bytes);
  * strips one trailing newline.  Returns NULL on error or overflow. */
 char *cli_read_stdin(size_t max, size_t *len);
+
+/* Prints v as one line of compact JSON on stdout and drops the reference
+ * (v may be NULL: nothing is printed). */
+void cli_print_json(json_t *v);
 
 /* Commands: offline.c */
 int cli_cmd_decode(struct cli_ctx *ctx, int argc, char **argv);

@@ -1,11 +1,13 @@
 /* main.c - sessionbridgectl: global options, command dispatch, help. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "sessionbridge/jsonutil.h"
 
 #define DEFAULT_CONFIG "/etc/sessionbridge/sessionbridge.ini"
 
@@ -99,6 +101,19 @@ char *cli_read_stdin(size_t max, size_t *len)
     return buf;
 }
 
+/* One line a value, so scripts can read the output line by line: compact,
+ * keys in insertion order, UTF-8 kept (SB_JSON_JS). */
+void cli_print_json(json_t *v)
+{
+    struct sb_buf b;
+
+    sb_buf_init(&b);
+    if (v != NULL && sb_json_dump(v, SB_JSON_JS, &b, NULL) == 0)
+        printf("%s\n", b.data);
+    sb_buf_free(&b);
+    json_decref(v);
+}
+
 void cli_print_help(const struct cli_command *cmd, FILE *out)
 {
     fprintf(out, "usage: sessionbridgectl [-c CONFIG] [--redis URL] %s%s%s %s\n\n%s\n",
@@ -131,9 +146,92 @@ static void usage(FILE *out)
             "error,\n3 cannot reach Redis.\n");
 }
 
+/* The edit distance of a and b (insertions, deletions and substitutions
+ * of one byte), to tell a typo from another word; words of 32 bytes or
+ * more count as far apart. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[32], i, j, diag, up, best;
+
+    if (la >= 32 || lb >= 32)
+        return SIZE_MAX;
+    for (j = 0; j <= lb; j++)
+        row[j] = j;
+    for (i = 1; i <= la; i++) {
+        diag = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            up = row[j];
+            best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The command typed most likely meant: matched by name, or, with word
+ * set, by the second word of word's subcommands.  A candidate that begins
+ * with typed wins, else the nearest within two edits; NULL when none is
+ * that close. */
+static const struct cli_command *closest(const char *word, const char *typed)
+{
+    const struct cli_command *best = NULL;
+    size_t i, d, best_d = 3, n = strlen(typed);
+
+    for (i = 0; i < cli_command_count; i++) {
+        const struct cli_command *c = &cli_commands[i];
+        const char *cand = word ? c->sub : c->name;
+        if (cand == NULL || (word != NULL && strcmp(c->name, word) != 0))
+            continue;
+        d = n > 0 && strncmp(cand, typed, n) == 0 ? 0
+                                                  : edit_distance(typed, cand);
+        if (d < best_d) {
+            best = c;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+/* Answers a command word that needs a subcommand and got none, or one it
+ * does not have: the likely one when sub is close to it, else all of
+ * them. */
+static int needs_subcommand(const char *word, const char *sub)
+{
+    const struct cli_command *near = sub ? closest(word, sub) : NULL;
+    char list[256];
+    size_t i, k = 0, total = 0, o = 0;
+
+    if (near != NULL)
+        return cli_error(CLI_USAGE, "'%s' needs a subcommand, not '%s' (did "
+                         "you mean '%s %s'?)", word, sub, word, near->sub);
+    for (i = 0; i < cli_command_count; i++)
+        total += strcmp(cli_commands[i].name, word) == 0 &&
+                 cli_commands[i].sub != NULL;
+    list[0] = '\0';
+    for (i = 0; i < cli_command_count && o < sizeof(list); i++) {
+        const struct cli_command *c = &cli_commands[i];
+        if (strcmp(c->name, word) != 0 || c->sub == NULL)
+            continue;
+        k++;
+        o += (size_t)snprintf(list + o, sizeof(list) - o, "%s'%s %s'",
+                              k == 1 ? "" : k == total ? " or " : ", ",
+                              word, c->sub);
+    }
+    return cli_error(CLI_USAGE, "'%s' needs a subcommand%s%s%s (try %s)",
+                     word, sub ? ", not '" : "", sub ? sub : "",
+                     sub ? "'" : "", list);
+}
+
 int main(int argc, char **argv)
 {
     struct cli_ctx ctx = {DEFAULT_CONFIG, NULL, NULL};
+    const struct cli_command *near;
     const char *word, *sub;
     size_t i;
     int rc, argi = 1;
@@ -189,11 +287,12 @@ int main(int argc, char **argv)
                 cli_print_help(&cli_commands[i], stdout);
                 return CLI_OK;
             }
-            return cli_error(CLI_USAGE, "'%s' needs a subcommand%s%s (try "
-                             "'%s %s')", word, sub ? ", not " : "",
-                             sub ? sub : "", word, cli_commands[i].sub);
+            return needs_subcommand(word, sub);
         }
     }
     usage(stderr);
+    if ((near = closest(NULL, word)) != NULL)
+        return cli_error(CLI_USAGE, "unknown command '%s' (did you mean "
+                         "'%s'?)", word, near->name);
     return cli_error(CLI_USAGE, "unknown command '%s'", word);
 }

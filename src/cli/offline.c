@@ -98,17 +98,6 @@ static const char *get_token(const struct offline_opts *o, char **owned,
     return *owned;
 }
 
-static void print_json(json_t *v)
-{
-    struct sb_buf b;
-
-    sb_buf_init(&b);
-    if (v != NULL && sb_json_dump(v, SB_JSON_JS, &b, NULL) == 0)
-        printf("%s\n", b.data);
-    sb_buf_free(&b);
-    json_decref(v);
-}
-
 int cli_cmd_decode(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct offline_opts o;
@@ -129,10 +118,10 @@ int cli_cmd_decode(struct cli_ctx *ctx, int argc, char **argv)
                          "most %d bytes)", SB_TOKEN_MAX);
     sb_session_init(&s);
     if (sb_credential_decode(p, token, len, &o.ctx, &s, &err) == 0) {
-        print_json(sb_credential_result_json(&s, NULL));
+        cli_print_json(sb_credential_result_json(&s, NULL));
         rc = CLI_OK;
     } else {
-        print_json(sb_credential_result_json(NULL, &err));
+        cli_print_json(sb_credential_result_json(NULL, &err));
         rc = CLI_FAILED;
     }
     sb_session_reset(&s);
@@ -225,7 +214,7 @@ int cli_cmd_translate(struct cli_ctx *ctx, int argc, char **argv)
         return cli_error(CLI_USAGE, "cannot read the token from stdin");
     if (sb_credential_translate(from, to, token, len, &o.ctx, &cred, NULL,
                                 &err) != 0) {
-        print_json(sb_credential_result_json(NULL, &err));
+        cli_print_json(sb_credential_result_json(NULL, &err));
         rc = CLI_FAILED;
     } else {
         rc = print_credential(to, &o, cred);

@@ -349,29 +349,23 @@ out:
     return rc;
 }
 
-/* --all, first step: walk the user indexes and log every user out
- * everywhere (the not-before time revokes all their credentials with one
- * key per user rather than one marker per session). */
-static int scan_users(struct purge *p)
+/* One SCAN step of a walk over the store: reads the batch at it and acts
+ * on it. */
+typedef int (*purge_step)(struct purge *p, struct sb_scan *it);
+
+/* Walks a SCAN from start to end, one step (one batch) at a time, showing
+ * the cursor's progress under label; stops between batches when Ctrl-C
+ * was pressed. */
+static int walk(struct purge *p, const char *label, purge_step step)
 {
     struct sb_scan it;
 
     sb_scan_init(&it);
-    p->bar.label = "users";
+    p->bar.label = label;
     p->done = 0;
     p->total = CLI_SCAN_SPAN;
     do {
-        char **subjects = NULL;
-        size_t n = 0;
-        int rc;
-
-        if (sb_admin_scan_users(p->r, p->prefix, &it, p->o.batch, &subjects,
-                                &n, &p->err) != 0)
-            return -1;
-        rc = logout_subjects(p, (const char *const *)subjects, n,
-                             &p->c.by_user);
-        sb_admin_free_strings(subjects, n);
-        if (rc != 0)
+        if (step(p, &it) != 0)
             return -1;
         p->done = cli_scan_position(it.cursor, it.done);
         draw(p);
@@ -379,45 +373,49 @@ static int scan_users(struct purge *p)
     return 0;
 }
 
-/* --profile / --older-than / --all: walk every session key with SCAN, one
- * batch at a time, and remove what matches; stops between batches when
- * Ctrl-C was pressed. */
-static int scan_sessions(struct purge *p)
+/* --all, first step: a batch of user indexes, every user logged out
+ * everywhere (the not-before time revokes all their credentials with one
+ * key per user rather than one marker per session). */
+static int logout_scanned_users(struct purge *p, struct sb_scan *it)
 {
-    struct sb_scan it;
-    bool meta = has_filters(&p->o);
+    char **subjects = NULL;
+    size_t n = 0;
+    int rc;
 
-    sb_scan_init(&it);
-    p->bar.label = p->dry ? "counting" : "sessions";
-    p->done = 0;
-    p->total = CLI_SCAN_SPAN;
-    do {
-        struct sb_admin_session *b = NULL;
-        size_t n = 0;
-        int rc;
-        if (sb_admin_scan_sessions(p->r, p->prefix, &it, p->o.batch, meta,
-                                   &b, &n, &p->err) != 0)
-            return -1;
-        p->c.scanned += n;
-        rc = remove_matching(p, b, n, &p->c.by_scan);
-        free(b);
-        if (rc != 0)
-            return -1;
-        p->done = cli_scan_position(it.cursor, it.done);
-        draw(p);
-    } while (!it.done && !cli_interrupted);
-    return 0;
+    if (sb_admin_scan_users(p->r, p->prefix, it, p->o.batch, &subjects, &n,
+                            &p->err) != 0)
+        return -1;
+    rc = logout_subjects(p, (const char *const *)subjects, n, &p->c.by_user);
+    sb_admin_free_strings(subjects, n);
+    return rc;
+}
+
+/* --profile / --older-than / --all: a batch of session keys, what matches
+ * removed. */
+static int remove_scanned_sessions(struct purge *p, struct sb_scan *it)
+{
+    struct sb_admin_session *b = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (sb_admin_scan_sessions(p->r, p->prefix, it, p->o.batch,
+                               has_filters(&p->o), &b, &n, &p->err) != 0)
+        return -1;
+    p->c.scanned += n;
+    rc = remove_matching(p, b, n, &p->c.by_scan);
+    free(b);
+    return rc;
 }
 
 /* --all logs users out first, then removes what is left (sessions without
  * a subject, and any written meanwhile); a dry run just counts sessions. */
 static int pass_scan(struct purge *p)
 {
-    if (p->o.all && !p->dry && scan_users(p) != 0)
+    if (p->o.all && !p->dry && walk(p, "users", logout_scanned_users) != 0)
         return -1;
     if (cli_interrupted)
         return 0;
-    return scan_sessions(p);
+    return walk(p, p->dry ? "counting" : "sessions", remove_scanned_sessions);
 }
 
 /* One pass over everything the options select: dry (count only) or not. */
@@ -510,13 +508,6 @@ static int confirm(const struct purge *p, unsigned long long count)
     return cli_confirm(p->o.yes, q);
 }
 
-static int store_error(struct purge *p)
-{
-    return cli_error(p->err.code == SB_ERR_STORE ? CLI_UNREACHABLE
-                                                 : CLI_FAILED,
-                     "purge stopped: %s", p->err.msg);
-}
-
 /*
  * Order of events: arguments (exit 2), config and profiles (1 / 2), Redis
  * (3), then a counting pass when the size decides whether to ask (not with
@@ -549,7 +540,7 @@ int cli_cmd_purge(struct cli_ctx *ctx, int argc, char **argv)
     t0 = cli_now();
     if (p.o.dry_run || !p.o.yes) {
         if (run_pass(&p, true, "counting") != 0) {
-            rc = store_error(&p);
+            rc = cli_store_error("purge stopped: ", &p.err);
             goto out;
         }
         if (p.c.interrupted) {
@@ -574,7 +565,7 @@ int cli_cmd_purge(struct cli_ctx *ctx, int argc, char **argv)
     t0 = cli_now();
     if (run_pass(&p, false, "purging") != 0) {
         print_summary(&p, cli_now() - t0);
-        rc = store_error(&p);
+        rc = cli_store_error("purge stopped: ", &p.err);
         goto out;
     }
     print_summary(&p, cli_now() - t0);

@@ -56,7 +56,7 @@ int cli_cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
     struct sb_err err = {0};
     char *owned = NULL;
     bool json = false;
-    int64_t now = (int64_t)time(NULL), fallback;
+    int64_t now = (int64_t)time(NULL);
     size_t len;
     int i, m, rc;
 
@@ -66,12 +66,7 @@ int cli_cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
                 return CLI_USAGE;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
-        } else if (strcmp(argv[i], "--") == 0 && i + 1 == argc - 1 &&
-                   token == NULL) {
-            token = argv[++i];
-        } else if (token == NULL && !cli_is_long_option(argv[i])) {
-            token = argv[i];
-        } else {
+        } else if (!cli_operand(argc, argv, &i, &token)) {
             return cli_bad_word("revoke", argv[i]);
         }
     }
@@ -102,19 +97,8 @@ int cli_cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
     }
     if ((rc = cli_redis_open(ctx, &r)) != CLI_OK)
         goto out;
-    /* what the marker lives without a stored session: the credential's
-     * own remaining life */
-    fallback = s.expires_at > now ? s.expires_at - now : 0;
-    if (s.subject != NULL)
-        rc = sb_store_delete(r, cfg->prefix, s.sid, s.subject, now, fallback,
-                             &removed, &err);
-    else
-        rc = sb_store_delete_anonymous(r, cfg->prefix, s.sid, now, fallback,
-                                       &err);
-    if (rc != 0) {
-        rc = cli_error(err.code == SB_ERR_STORE ? CLI_UNREACHABLE
-                                                : CLI_FAILED,
-                       "%s", err.msg);
+    if (sb_store_revoke(r, cfg->prefix, &s, now, &removed, &err) != 0) {
+        rc = cli_store_error("", &err);
         goto out;
     }
     if (json)

@@ -28,6 +28,8 @@ struct list_out {
 static const char *list_headers[] = {"SID", "SUBJECT", "PROFILE", "ISSUED",
                                      "EXPIRES", "UPDATED"};
 
+/* Shows one session, as a table row or a JSON line, when it passes
+ * --profile (the store's listing and the scan alike). */
 static void emit_row(struct list_out *out, const char *sid,
                      const char *subject, const char *profile,
                      int64_t issued_at, int64_t expires_at,
@@ -36,6 +38,8 @@ static void emit_row(struct list_out *out, const char *sid,
     char issued[32], expires[32], updated[32];
     const char *row[6];
 
+    if (out->o->profile != NULL && strcmp(profile, out->o->profile) != 0)
+        return;
     out->shown++;
     if (out->o->json) {
         cli_print_json(json_pack("{s:s, s:s?, s:s, s:I, s:I, s:I}", "sid",
@@ -74,14 +78,10 @@ static int list_user(struct sb_redis *r, const char *prefix,
 
     if (sb_store_list_user(r, prefix, out->o->user, (int64_t)time(NULL), 0,
                            &v, &n, &err) != 0)
-        return cli_error(err.code == SB_ERR_STORE ? CLI_UNREACHABLE
-                                                  : CLI_FAILED,
-                         "%s", err.msg);
+        return cli_store_error("", &err);
     for (i = 0; i < n && !full(out); i++)
-        if (out->o->profile == NULL ||
-            strcmp(v[i].profile, out->o->profile) == 0)
-            emit_row(out, v[i].sid, v[i].subject, v[i].profile,
-                     v[i].issued_at, v[i].expires_at, v[i].updated_at);
+        emit_row(out, v[i].sid, v[i].subject, v[i].profile, v[i].issued_at,
+                 v[i].expires_at, v[i].updated_at);
     sb_store_free_sessions(v, n);
     return CLI_OK;
 }
@@ -99,14 +99,10 @@ static int list_scan(struct sb_redis *r, const char *prefix,
         size_t n = 0, i;
         if (sb_admin_scan_sessions(r, prefix, &it, LIST_SCAN_COUNT, true, &b,
                                    &n, &err) != 0)
-            return cli_error(err.code == SB_ERR_STORE ? CLI_UNREACHABLE
-                                                      : CLI_FAILED,
-                             "%s", err.msg);
+            return cli_store_error("", &err);
         for (i = 0; i < n && !full(out); i++)
-            if (out->o->profile == NULL ||
-                strcmp(b[i].profile, out->o->profile) == 0)
-                emit_row(out, b[i].sid, b[i].subject, b[i].profile,
-                         b[i].issued_at, b[i].expires_at, b[i].updated_at);
+            emit_row(out, b[i].sid, b[i].subject, b[i].profile,
+                     b[i].issued_at, b[i].expires_at, b[i].updated_at);
         free(b);
     } while (!it.done && !full(out));
     return CLI_OK;
@@ -209,11 +205,7 @@ int cli_cmd_sessions_show(struct cli_ctx *ctx, int argc, char **argv)
     for (i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0)
             json = true;
-        else if (strcmp(argv[i], "--") == 0 && i + 1 == argc - 1 && !sid)
-            sid = argv[++i];
-        else if (!cli_is_long_option(argv[i]) && sid == NULL)
-            sid = argv[i];
-        else
+        else if (!cli_operand(argc, argv, &i, &sid))
             return cli_bad_word("sessions show", argv[i]);
     }
     if (sid == NULL)
@@ -229,9 +221,7 @@ int cli_cmd_sessions_show(struct cli_ctx *ctx, int argc, char **argv)
         if (err.code == SB_ERR_NOT_FOUND)
             rc = cli_error(CLI_FAILED, "no session '%s' in the store", sid);
         else
-            rc = cli_error(err.code == SB_ERR_STORE ? CLI_UNREACHABLE
-                                                    : CLI_FAILED,
-                           "%s", err.msg);
+            rc = cli_store_error("", &err);
         goto out;
     }
     if (json)

@@ -294,9 +294,7 @@ int cli_cmd_stats(struct cli_ctx *ctx, int argc, char **argv)
     }
     read_layout(r, ctx->cfg->prefix, st);
     if (collect(r, ctx->cfg->prefix, sample, st, &err) != 0) {
-        rc = cli_error(err.code == SB_ERR_STORE ? CLI_UNREACHABLE
-                                                : CLI_FAILED,
-                       "stats: %s", err.msg);
+        rc = cli_store_error("stats: ", &err);
         goto out;
     }
     if (json)

@@ -193,19 +193,34 @@ long sb_api_form_field(struct sb_http_req *req, const char *name, char *buf,
     return 0;
 }
 
+/* The field `name` of body (which may be NULL), or NULL when it is absent
+ * or null: then *rc is 0 for an optional field, and -1 for a required one
+ * after answering 400 missing_field. */
+static const json_t *body_field(struct sb_http_req *req, const json_t *body,
+                                const char *name, bool required, int *rc)
+{
+    const json_t *v = body ? json_object_get(body, name) : NULL;
+
+    *rc = 0;
+    if (v != NULL && !json_is_null(v))
+        return v;
+    if (required) {
+        sb_api_error(req, 400, "missing_field", "field '%s' is required",
+                     name);
+        *rc = -1;
+    }
+    return NULL;
+}
+
 int sb_api_string(struct sb_http_req *req, const json_t *body,
                   const char *name, bool required, size_t max,
                   const char **out)
 {
-    const json_t *v = body ? json_object_get(body, name) : NULL;
+    int rc;
+    const json_t *v = body_field(req, body, name, required, &rc);
 
-    if (v == NULL || json_is_null(v)) {
-        if (!required)
-            return 0;
-        sb_api_error(req, 400, "missing_field", "field '%s' is required",
-                     name);
-        return -1;
-    }
+    if (v == NULL)
+        return rc;
     if (!json_is_string(v)) {
         sb_api_error(req, 400, "wrong_type", "field '%s' must be a string",
                      name);
@@ -226,10 +241,11 @@ int sb_api_string(struct sb_http_req *req, const json_t *body,
 int sb_api_integer(struct sb_http_req *req, const json_t *body,
                    const char *name, int64_t min, int64_t max, int64_t *out)
 {
-    const json_t *v = body ? json_object_get(body, name) : NULL;
+    int rc;
+    const json_t *v = body_field(req, body, name, false, &rc);
 
-    if (v == NULL || json_is_null(v))
-        return 0;
+    if (v == NULL)
+        return rc;
     if (!json_is_integer(v)) {
         sb_api_error(req, 400, "wrong_type", "field '%s' must be an integer",
                      name);
@@ -248,15 +264,11 @@ int sb_api_integer(struct sb_http_req *req, const json_t *body,
 int sb_api_object(struct sb_http_req *req, const json_t *body,
                   const char *name, bool required, const json_t **out)
 {
-    const json_t *v = body ? json_object_get(body, name) : NULL;
+    int rc;
+    const json_t *v = body_field(req, body, name, required, &rc);
 
-    if (v == NULL || json_is_null(v)) {
-        if (!required)
-            return 0;
-        sb_api_error(req, 400, "missing_field", "field '%s' is required",
-                     name);
-        return -1;
-    }
+    if (v == NULL)
+        return rc;
     if (!json_is_object(v)) {
         sb_api_error(req, 400, "wrong_type",
                      "field '%s' must be a JSON object", name);
@@ -662,12 +674,8 @@ int sb_api_drop_framework_records(struct sb_redis *r,
             free(key);
         }
     }
-    for (i = 0; i < sent; i++) {
-        redisReply *rep = sb_redis_read(r, err);
-        if (rep == NULL)
-            return -1;
-        freeReplyObject(rep);
-    }
+    if (sb_redis_discard(r, sent, err) != 0)
+        return -1;
     return rc;
 }
 

@@ -10,17 +10,18 @@
 /* Reads the form's token (answering 400 invalid_request when absent) and
  * decodes it: with the profile named by token_type_hint first, then every
  * profile.  Returns 1 decoded, 0 not a valid credential, -1 answered. */
-static int form_credential(struct sb_http_req *req, char *token, size_t size,
+static int form_credential(struct sb_http_req *req,
                            const struct sb_codec_ctx *ctx,
                            struct sb_session *s, const struct sb_profile **used,
                            struct sb_err *err)
 {
+    static __thread char token[SB_TOKEN_MAX + 1];
     char hint[SB_PROFILE_NAME_MAX];
     const struct sb_profile *hp;
     bool present, hint_present;
     long n;
 
-    n = sb_api_form_field(req, "token", token, size, &present);
+    n = sb_api_form_field(req, "token", token, sizeof(token), &present);
     if (n < 0)
         return -1;
     if (!present || n == 0) {
@@ -39,97 +40,94 @@ static int form_credential(struct sb_http_req *req, char *token, size_t size,
                              err) == 0;
 }
 
-void sb_ep_introspect(struct sb_http_req *req)
-{
-    static __thread char token[SB_TOKEN_MAX + 1];
-    const struct sb_profile *used = NULL;
+/* What the two endpoints learn about the form's token (form_checked). */
+struct form_check {
     struct sb_codec_ctx ctx;
-    struct sb_session s;
-    struct sb_err err = {0};
-    struct sb_redis *r;
-    char addr[64];
+    char addr[64];                  /* ctx.client_addr points here */
+    struct sb_session s;            /* reset by the endpoint */
+    const struct sb_profile *used;  /* the profile that decoded it */
+    struct sb_redis *r;             /* set for a live credential */
+    struct sb_err err;              /* why it is not one */
+};
+
+/*
+ * What both endpoints start with: the caller is checked, the form's token
+ * decoded (form_credential) into c->s and checked against the store
+ * (sb_api_check).  Returns 1 for a live credential, 0 when it is not one
+ * (c->err says why: invalid, expired, revoked...), -1 after answering
+ * (401, 400, 415, 503).  c->s is initialised first thing, whatever the
+ * outcome.
+ */
+static int form_checked(struct sb_http_req *req, struct form_check *c)
+{
     int found;
 
+    memset(c, 0, sizeof(*c));
+    sb_session_init(&c->s);
     if (!sb_api_authorize(req, SB_API_BACKEND))
-        return;
-    sb_api_codec_ctx(req, &ctx, addr, sizeof(addr));
-    sb_session_init(&s);
-    found = form_credential(req, token, sizeof(token), &ctx, &s, &used, &err);
-    if (found < 0)
-        return;
-    if (found == 0)
-        goto inactive;
-    if ((r = sb_api_redis(req)) == NULL)
+        return -1;
+    sb_api_codec_ctx(req, &c->ctx, c->addr, sizeof(c->addr));
+    found = form_credential(req, &c->ctx, &c->s, &c->used, &c->err);
+    if (found <= 0)
+        return found;
+    if ((c->r = sb_api_redis(req)) == NULL)
+        return -1;
+    if (sb_api_check(c->r, req->cfg, c->used, &c->s, c->ctx.now,
+                     &c->err) == 0)
+        return 1;
+    if (c->err.code != SB_ERR_STORE)
+        return 0;
+    sb_api_fail(req, &c->err);
+    return -1;
+}
+
+void sb_ep_introspect(struct sb_http_req *req)
+{
+    struct form_check c;
+    int live = form_checked(req, &c);
+
+    if (live < 0)
         goto out_reset;
-    if (sb_api_check(r, req->cfg, used, &s, ctx.now, &err) != 0) {
-        if (err.code == SB_ERR_STORE) {
-            sb_api_fail(req, &err);
-            goto out_reset;
-        }
+    if (live == 0)
         goto inactive;
-    }
-    sb_metrics_credential("introspect", used->name, SB_OK);
+    sb_metrics_credential("introspect", c.used->name, SB_OK);
     sb_api_reply(req, 200,
                  json_pack("{s:b, s:s?, s:s, s:I, s:I, s:s, s:s}", "active", 1,
-                           "sub", s.subject, "sid", s.sid, "iat",
-                           (json_int_t)s.issued_at, "exp",
-                           (json_int_t)s.expires_at, "token_type",
-                           used->codec->name, "profile", used->name),
+                           "sub", c.s.subject, "sid", c.s.sid, "iat",
+                           (json_int_t)c.s.issued_at, "exp",
+                           (json_int_t)c.s.expires_at, "token_type",
+                           c.used->codec->name, "profile", c.used->name),
                  &sessionbridge__v1__introspect_response__descriptor);
     goto out_reset;
 
 inactive:
-    sb_metrics_credential("introspect", used ? used->name : "none", err.code);
+    sb_metrics_credential("introspect", c.used ? c.used->name : "none",
+                          c.err.code);
     sb_api_reply(req, 200, json_pack("{s:b}", "active", 0),
                  &sessionbridge__v1__introspect_response__descriptor);
 out_reset:
-    sb_session_reset(&s);
+    sb_session_reset(&c.s);
 }
 
 void sb_ep_revoke(struct sb_http_req *req)
 {
-    static __thread char token[SB_TOKEN_MAX + 1];
-    const struct sb_profile *used = NULL;
-    struct sb_codec_ctx ctx;
-    struct sb_session s;
-    struct sb_err err = {0};
-    struct sb_redis *r;
-    char addr[64], *sid = s.sid;
-    int found;
+    struct form_check c;
+    int live = form_checked(req, &c);
+    char *sid = c.s.sid;
 
-    if (!sb_api_authorize(req, SB_API_BACKEND))
-        return;
-    sb_api_codec_ctx(req, &ctx, addr, sizeof(addr));
-    sb_session_init(&s);
-    found = form_credential(req, token, sizeof(token), &ctx, &s, &used, &err);
-    if (found < 0)
-        return;
-    if (found == 0)
-        goto done;
-    if ((r = sb_api_redis(req)) == NULL)
+    if (live < 0)
         goto out_reset;
-    if (sb_api_check(r, req->cfg, used, &s, ctx.now, &err) != 0) {
-        if (err.code == SB_ERR_STORE) {
-            sb_api_fail(req, &err);
-            goto out_reset;
-        }
+    if (live == 0)
         goto done; /* already revoked or over: nothing to do */
-    }
-    if ((s.subject != NULL
-             ? sb_store_delete(r, req->cfg->prefix, s.sid, s.subject, ctx.now,
-                               s.expires_at ? s.expires_at - ctx.now : 0,
-                               NULL, &err)
-             : sb_store_delete_anonymous(r, req->cfg->prefix, s.sid, ctx.now,
-                                         s.expires_at ? s.expires_at - ctx.now
-                                                      : 0,
-                                         &err)) != 0 ||
-        sb_api_drop_framework_records(r, req->cfg, &sid, 1, &err) != 0) {
-        sb_api_fail(req, &err);
+    if (sb_store_revoke(c.r, req->cfg->prefix, &c.s, c.ctx.now, NULL,
+                        &c.err) != 0 ||
+        sb_api_drop_framework_records(c.r, req->cfg, &sid, 1, &c.err) != 0) {
+        sb_api_fail(req, &c.err);
         goto out_reset;
     }
     sb_metrics_revocation("token");
 done:
     sb_http_reply_raw(req, 200, "application/json", "{}", 2);
 out_reset:
-    sb_session_reset(&s);
+    sb_session_reset(&c.s);
 }

@@ -103,40 +103,72 @@ static int read_meta(struct sb_redis *r, const char *prefix,
     return sent == n ? 0 : -1;
 }
 
-int sb_admin_sessions_of_keys(struct sb_redis *r, const char *prefix,
-                              const redisReply *keys,
-                              struct sb_admin_session **out, size_t *n,
-                              struct sb_err *err)
+/* The session keys among the key names of keys, as sid and tag into a
+ * new array (free()) of *n entries; NULL when out of memory. */
+static struct sb_admin_session *split_session_keys(const char *prefix,
+                                                   const redisReply *keys,
+                                                   size_t *n)
 {
     struct sb_admin_session *b = calloc(keys->elements + 1, sizeof(*b));
-    bool *found = calloc(keys->elements + 1, sizeof(*found));
-    size_t i, k = 0;
-    int rc = -1;
+    size_t i;
 
-    *out = NULL;
     *n = 0;
-    if (b == NULL || found == NULL) {
-        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    for (i = 0; i < keys->elements; i++) {
+    for (i = 0; b != NULL && i < keys->elements; i++) {
         const redisReply *e = keys->element[i];
         if (e->type == REDIS_REPLY_STRING &&
-            split_key(prefix, e->str, e->len, ":sess:", &b[k]))
-            k++;
+            split_key(prefix, e->str, e->len, ":sess:", &b[*n]))
+            (*n)++;
+    }
+    return b;
+}
+
+/*
+ * Reads the metadata of b[0..k) (sid and tag set) and keeps the sessions
+ * that still exist, in order, at the front of b.  On success b is handed
+ * to *out (the caller frees it) and *n counts them; on failure b is
+ * freed.
+ */
+static int keep_existing(struct sb_redis *r, const char *prefix,
+                         struct sb_admin_session *b, size_t k,
+                         struct sb_admin_session **out, size_t *n,
+                         struct sb_err *err)
+{
+    bool *found = calloc(k + 1, sizeof(*found));
+    size_t i;
+    int rc = -1;
+
+    *n = 0;
+    if (found == NULL) {
+        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        goto out_free;
     }
     if (read_meta(r, prefix, b, k, found, err) != 0)
-        goto out;
+        goto out_free;
     for (i = 0; i < k; i++)
         if (found[i])
             b[(*n)++] = b[i];
     *out = b;
     b = NULL;
     rc = 0;
-out:
+out_free:
     free(b);
     free(found);
     return rc;
+}
+
+int sb_admin_sessions_of_keys(struct sb_redis *r, const char *prefix,
+                              const redisReply *keys,
+                              struct sb_admin_session **out, size_t *n,
+                              struct sb_err *err)
+{
+    struct sb_admin_session *b;
+    size_t k;
+
+    *out = NULL;
+    *n = 0;
+    if ((b = split_session_keys(prefix, keys, &k)) == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    return keep_existing(r, prefix, b, k, out, n, err);
 }
 
 int sb_admin_scan_sessions(struct sb_redis *r, const char *prefix,
@@ -146,32 +178,19 @@ int sb_admin_scan_sessions(struct sb_redis *r, const char *prefix,
 {
     char match[SB_STORE_KEY_MAX];
     redisReply *keys = NULL;
-    size_t i;
-    int rc;
+    int rc = 0;
 
     *out = NULL;
     *n = 0;
     if (pattern(prefix, "{*}:sess:*", match, sizeof(match), err) != 0 ||
         sb_scan_step(r, it, match, count, "string", &keys, err) != 0)
         return -1;
-    if (meta) {
+    if (meta)
         rc = sb_admin_sessions_of_keys(r, prefix, keys, out, n, err);
-        freeReplyObject(keys);
-        return rc;
-    }
-    *out = calloc(keys->elements + 1, sizeof(**out));
-    if (*out == NULL) {
-        freeReplyObject(keys);
-        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    }
-    for (i = 0; i < keys->elements; i++) {
-        const redisReply *e = keys->element[i];
-        if (e->type == REDIS_REPLY_STRING &&
-            split_key(prefix, e->str, e->len, ":sess:", &(*out)[*n]))
-            (*n)++;
-    }
+    else if ((*out = split_session_keys(prefix, keys, n)) == NULL)
+        rc = sb_err_set(err, SB_ERR_NOMEM, "out of memory");
     freeReplyObject(keys);
-    return 0;
+    return rc;
 }
 
 int sb_admin_get_sessions(struct sb_redis *r, const char *prefix,
@@ -179,14 +198,14 @@ int sb_admin_get_sessions(struct sb_redis *r, const char *prefix,
                           struct sb_admin_session *out, bool *found,
                           struct sb_err *err)
 {
-    char key[SB_STORE_KEY_MAX];
     struct sb_admin_session *owned = calloc(n ? n : 1, sizeof(*owned));
+    char (*tags)[SB_STORE_TAG_MAX] = calloc(n ? n : 1, sizeof(*tags));
     size_t *at = calloc(n ? n : 1, sizeof(*at));
     bool *here = calloc(n ? n : 1, sizeof(*here));
-    size_t i, sent = 0, k = 0;
+    size_t i, k = 0;
     int rc = -1;
 
-    if (owned == NULL || at == NULL || here == NULL) {
+    if (owned == NULL || tags == NULL || at == NULL || here == NULL) {
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -195,28 +214,15 @@ int sb_admin_get_sessions(struct sb_redis *r, const char *prefix,
         found[i] = false;
     }
     /* first round: the owner tags, from the sid pointers */
-    for (i = 0; i < n; i++) {
-        const char *argv[2] = {"GET", key};
-        if (sb_store_key_sid(prefix, sids[i], key, sizeof(key), err) != 0 ||
-            sb_redis_append(r, 2, argv, NULL, err) != 0)
-            break;
-        sent++;
-    }
-    for (i = 0; i < sent; i++) {
-        redisReply *rep = sb_redis_read(r, err);
-        if (rep == NULL)
-            goto out;
-        if (rep->type == REDIS_REPLY_STRING &&
-            rep->len < sizeof(owned[k].tag) &&
-            strlen(sids[i]) < sizeof(owned[k].sid)) {
-            memcpy(owned[k].tag, rep->str, rep->len + 1);
-            strcpy(owned[k].sid, sids[i]);
-            at[k++] = i;
-        }
-        freeReplyObject(rep);
-    }
-    if (sent < n)
+    if (sb_store_owners(r, prefix, sids, n, tags, err) != 0)
         goto out;
+    for (i = 0; i < n; i++) {
+        if (tags[i][0] == '\0')
+            continue;
+        strcpy(owned[k].tag, tags[i]);
+        strcpy(owned[k].sid, sids[i]);
+        at[k++] = i;
+    }
     /* second round: the sessions of the sids that have an owner */
     if (read_meta(r, prefix, owned, k, here, err) != 0)
         goto out;
@@ -229,6 +235,7 @@ int sb_admin_get_sessions(struct sb_redis *r, const char *prefix,
     rc = 0;
 out:
     free(owned);
+    free(tags);
     free(at);
     free(here);
     return rc;
@@ -241,8 +248,7 @@ int sb_admin_user_sessions(struct sb_redis *r, const char *prefix,
 {
     char tag[SB_STORE_TAG_MAX], key[SB_STORE_KEY_MAX], now_s[24];
     const char *argv[4] = {"ZRANGEBYSCORE", key, now_s, "+inf"};
-    struct sb_admin_session *b = NULL;
-    bool *found = NULL;
+    struct sb_admin_session *b;
     redisReply *rep;
     size_t i, k = 0;
     int rc = -1;
@@ -257,13 +263,11 @@ int sb_admin_user_sessions(struct sb_redis *r, const char *prefix,
         return -1;
     if (rep->type != REDIS_REPLY_ARRAY) {
         sb_err_set(err, SB_ERR_STORE, "user index: unexpected reply");
-        goto out;
+        goto out_free;
     }
-    b = calloc(rep->elements + 1, sizeof(*b));
-    found = calloc(rep->elements + 1, sizeof(*found));
-    if (b == NULL || found == NULL) {
+    if ((b = calloc(rep->elements + 1, sizeof(*b))) == NULL) {
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-        goto out;
+        goto out_free;
     }
     for (i = 0; i < rep->elements; i++) {
         const redisReply *e = rep->element[i];
@@ -273,17 +277,8 @@ int sb_admin_user_sessions(struct sb_redis *r, const char *prefix,
         strcpy(b[k].tag, tag);
         k++;
     }
-    if (read_meta(r, prefix, b, k, found, err) != 0)
-        goto out;
-    for (i = 0; i < k; i++)
-        if (found[i])
-            b[(*n)++] = b[i];
-    *out = b;
-    b = NULL;
-    rc = 0;
-out:
-    free(b);
-    free(found);
+    rc = keep_existing(r, prefix, b, k, out, n, err);
+out_free:
     freeReplyObject(rep);
     return rc;
 }
@@ -375,10 +370,7 @@ void sb_admin_free_strings(char **v, size_t n)
 /* The keys and arguments of one record script call. */
 struct record_args {
     char tag[SB_STORE_TAG_MAX];
-    char sess[SB_STORE_KEY_MAX];
-    char idx[SB_STORE_KEY_MAX];
-    char rev[SB_STORE_KEY_MAX];
-    char nbf[SB_STORE_KEY_MAX];
+    struct sb_store_keys k;
     char ttl[24], score[24], issued[24];
     char *json;
     const char *argv[11];
@@ -403,23 +395,17 @@ static int fill_record(struct record_args *a, const char *prefix,
     sb_buf_init(&text);
     if (doc == NULL || sb_json_dump(doc, SB_JSON_JS, &text, err) != 0 ||
         sb_store_tag(s->subject, s->sid, a->tag, sizeof(a->tag), err) != 0 ||
-        sb_store_key_session(prefix, a->tag, s->sid, a->sess,
-                             sizeof(a->sess), err) != 0 ||
-        sb_store_key_index(prefix, a->tag, a->idx, sizeof(a->idx), err) != 0 ||
-        sb_store_key_revoked(prefix, a->tag, s->sid, a->rev, sizeof(a->rev),
-                             err) != 0 ||
-        sb_store_key_not_before(prefix, a->tag, a->nbf, sizeof(a->nbf),
-                                err) != 0)
+        sb_store_key_set(prefix, a->tag, s->sid, &a->k, err) != 0)
         goto out;
     snprintf(a->ttl, sizeof(a->ttl), "%lld",
              (long long)(expiry - now > 0 ? expiry - now : 1));
     snprintf(a->score, sizeof(a->score), "%lld", (long long)expiry);
     snprintf(a->issued, sizeof(a->issued), "%lld", (long long)s->issued_at);
     a->json = sb_buf_steal(&text, NULL);
-    a->argv[0] = a->sess;
-    a->argv[1] = a->idx;
-    a->argv[2] = a->rev;
-    a->argv[3] = a->nbf;
+    a->argv[0] = a->k.sess;
+    a->argv[1] = a->k.idx;
+    a->argv[2] = a->k.rev;
+    a->argv[3] = a->k.nbf;
     a->argv[4] = s->sid;
     a->argv[5] = a->json;
     a->argv[6] = a->ttl;
@@ -456,12 +442,8 @@ static int write_pointers(struct sb_redis *r, const char *prefix,
         }
         sent++;
     }
-    for (i = 0; i < sent; i++) {
-        redisReply *rep = sb_redis_read(r, err);
-        if (rep == NULL)
-            return -1;
-        freeReplyObject(rep);
-    }
+    if (sb_redis_discard(r, sent, err) != 0)
+        return -1;
     return rc;
 }
 

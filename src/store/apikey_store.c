@@ -241,16 +241,23 @@ int sb_store_apikey_delete(struct sb_redis *r, const char *prefix,
     return rc;
 }
 
+/* One key of the apikey_list script's answer (sb_store_record_parser). */
+static bool parse_listed(const char *text, size_t len, void *item)
+{
+    char hash[65];
+
+    return parse_record(text, len, item, hash);
+}
+
 int sb_store_apikey_list(struct sb_redis *r, const char *prefix, int64_t now,
                          struct sb_apikey **out, size_t *n,
                          struct sb_err *err)
 {
     char list[SB_STORE_KEY_MAX], idp[SB_STORE_KEY_MAX], recp[SB_STORE_KEY_MAX];
-    char now_s[24], hash[65];
+    char now_s[24];
     const char *argv[4] = {list, now_s, idp, recp};
-    struct sb_apikey *v;
     redisReply *rep;
-    size_t i, k = 0;
+    void *v;
 
     *out = NULL;
     *n = 0;
@@ -260,25 +267,10 @@ int sb_store_apikey_list(struct sb_redis *r, const char *prefix, int64_t now,
         return -1;
     snprintf(now_s, sizeof(now_s), "%lld", (long long)now);
     rep = sb_store_eval(r, SB_SCRIPT_APIKEY_LIST, 1, 4, argv, NULL, err);
-    if (rep == NULL)
+    if (rep == NULL ||
+        sb_store_parse_records(rep, sizeof(**out), parse_listed, &v, n,
+                               err) != 0)
         return -1;
-    if (rep->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(rep);
-        return sb_err_set(err, SB_ERR_STORE, "unexpected reply from Redis");
-    }
-    v = calloc(rep->elements + 1, sizeof(*v));
-    if (v == NULL) {
-        freeReplyObject(rep);
-        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    }
-    for (i = 0; i < rep->elements; i++) {
-        const redisReply *e = rep->element[i];
-        if (e->type == REDIS_REPLY_STRING &&
-            parse_record(e->str, e->len, &v[k], hash))
-            k++;
-    }
-    freeReplyObject(rep);
     *out = v;
-    *n = k;
     return 0;
 }

@@ -108,6 +108,19 @@ int sb_store_key_not_before(const char *prefix, const char *tag, char *buf,
     return key_printf(buf, size, err, prefix, "{%s}:nbf", tag);
 }
 
+int sb_store_key_set(const char *prefix, const char *tag, const char *sid,
+                     struct sb_store_keys *k, struct sb_err *err)
+{
+    if (sb_store_key_session(prefix, tag, sid, k->sess, sizeof(k->sess),
+                             err) != 0 ||
+        sb_store_key_index(prefix, tag, k->idx, sizeof(k->idx), err) != 0 ||
+        sb_store_key_revoked(prefix, tag, sid, k->rev, sizeof(k->rev),
+                             err) != 0 ||
+        sb_store_key_not_before(prefix, tag, k->nbf, sizeof(k->nbf), err) != 0)
+        return -1;
+    return 0;
+}
+
 int sb_store_key_sid(const char *prefix, const char *sid, char *buf,
                      size_t size, struct sb_err *err)
 {

@@ -94,27 +94,6 @@ static int session_text(struct sb_buf *b, const struct sb_session *s,
     return 0;
 }
 
-/* Key set of one session of owner `tag`. */
-struct owner_keys {
-    char sess[SB_STORE_KEY_MAX];
-    char idx[SB_STORE_KEY_MAX];
-    char rev[SB_STORE_KEY_MAX];
-    char nbf[SB_STORE_KEY_MAX];
-};
-
-static int build_keys(const char *prefix, const char *tag, const char *sid,
-                      struct owner_keys *k, struct sb_err *err)
-{
-    if (sb_store_key_session(prefix, tag, sid, k->sess, sizeof(k->sess),
-                             err) != 0 ||
-        sb_store_key_index(prefix, tag, k->idx, sizeof(k->idx), err) != 0 ||
-        sb_store_key_revoked(prefix, tag, sid, k->rev, sizeof(k->rev),
-                             err) != 0 ||
-        sb_store_key_not_before(prefix, tag, k->nbf, sizeof(k->nbf), err) != 0)
-        return -1;
-    return 0;
-}
-
 /* A reply that is not what a script documents. */
 static int unexpected(redisReply *rep, struct sb_err *err)
 {
@@ -134,7 +113,7 @@ static int record(struct sb_redis *r, const char *prefix,
 {
     char tag[SB_STORE_TAG_MAX], ttl_s[24], score_s[24], ia_s[24], now_s[24];
     char ptr[SB_STORE_KEY_MAX];
-    struct owner_keys k;
+    struct sb_store_keys k;
     struct sb_buf *b = thread_buf();
     const char *argv[11];
     size_t argvlen[11];
@@ -145,7 +124,7 @@ static int record(struct sb_redis *r, const char *prefix,
     if (!sb_sid_is_valid(s->sid))
         return sb_err_set(err, SB_ERR_INTERNAL, "session has no valid sid");
     if (sb_store_tag(s->subject, s->sid, tag, sizeof(tag), err) != 0 ||
-        build_keys(prefix, tag, s->sid, &k, err) != 0)
+        sb_store_key_set(prefix, tag, s->sid, &k, err) != 0)
         return -1;
     ttl = s->expires_at > 0 ? s->expires_at - now : SB_STORE_UNBOUNDED_TTL;
     if (ttl <= 0)
@@ -247,6 +226,43 @@ int sb_store_owner(struct sb_redis *r, const char *prefix, const char *sid,
         return unexpected(rep, err);
     memcpy(tag, rep->str, rep->len + 1);
     freeReplyObject(rep);
+    return 0;
+}
+
+/* Every GET is sent before the first reply is read; after a failed send
+ * the replies already owed are still read, so the connection stays in
+ * step. */
+int sb_store_owners(struct sb_redis *r, const char *prefix,
+                    const char *const *sids, size_t n,
+                    char (*tags)[SB_STORE_TAG_MAX], struct sb_err *err)
+{
+    char key[SB_STORE_KEY_MAX];
+    size_t i, sent = 0;
+
+    for (i = 0; i < n; i++)
+        if (!sb_sid_is_valid(sids[i]))
+            return sb_err_set(err, SB_ERR_INVALID_REQUEST,
+                              "invalid session id");
+    for (i = 0; i < n; i++) {
+        const char *argv[2] = {"GET", key};
+        if (sb_store_key_sid(prefix, sids[i], key, sizeof(key), err) != 0 ||
+            sb_redis_append(r, 2, argv, NULL, err) != 0)
+            break;
+        sent++;
+    }
+    if (sent < n) {
+        sb_redis_discard(r, sent, NULL);
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        redisReply *rep = sb_redis_read(r, err);
+        if (rep == NULL)
+            return -1;
+        tags[i][0] = '\0';
+        if (rep->type == REDIS_REPLY_STRING && rep->len < SB_STORE_TAG_MAX)
+            memcpy(tags[i], rep->str, rep->len + 1);
+        freeReplyObject(rep);
+    }
     return 0;
 }
 
@@ -428,7 +444,7 @@ err_free:
 
 /* Builds the delete script's arguments for sid of owner tag. */
 struct delete_args {
-    struct owner_keys k;
+    struct sb_store_keys k;
     char now_s[24];
     char ttl_s[24];
     const char *argv[7];
@@ -438,7 +454,7 @@ static int delete_args(const char *prefix, const char *tag, const char *sid,
                        int64_t now, int64_t fallback_ttl,
                        struct delete_args *a, struct sb_err *err)
 {
-    if (build_keys(prefix, tag, sid, &a->k, err) != 0)
+    if (sb_store_key_set(prefix, tag, sid, &a->k, err) != 0)
         return -1;
     snprintf(a->now_s, sizeof(a->now_s), "%lld", (long long)now);
     snprintf(a->ttl_s, sizeof(a->ttl_s), "%lld",
@@ -509,15 +525,24 @@ int sb_store_delete(struct sb_redis *r, const char *prefix, const char *sid,
                          err);
 }
 
-int sb_store_delete_anonymous(struct sb_redis *r, const char *prefix,
-                              const char *sid, int64_t now,
-                              int64_t fallback_ttl, struct sb_err *err)
+/* Without a stored session the marker lives the credential's own
+ * remaining life: past that the credential no longer validates anyway. */
+int sb_store_revoke(struct sb_redis *r, const char *prefix,
+                    const struct sb_session *s, int64_t now,
+                    struct sb_store_removed *removed, struct sb_err *err)
 {
     char tag[SB_STORE_TAG_MAX];
+    int64_t fallback_ttl = s->expires_at > now ? s->expires_at - now : 0;
 
-    if (sb_store_tag(NULL, sid, tag, sizeof(tag), err) != 0)
+    if (removed != NULL)
+        memset(removed, 0, sizeof(*removed));
+    if (s->subject != NULL)
+        return sb_store_delete(r, prefix, s->sid, s->subject, now,
+                               fallback_ttl, removed, err);
+    if (sb_store_tag(NULL, s->sid, tag, sizeof(tag), err) != 0)
         return -1;
-    return delete_tagged(r, prefix, tag, sid, now, fallback_ttl, NULL, err);
+    return delete_tagged(r, prefix, tag, s->sid, now, fallback_ttl, NULL,
+                         err);
 }
 
 void sb_store_free_sessions(struct sb_session *v, size_t n)
@@ -542,6 +567,18 @@ void sb_store_free_strings(char **v, size_t n)
     free(v);
 }
 
+/* One session of the list script's answer (sb_store_record_parser);
+ * a value that does not parse is skipped. */
+static bool parse_listed(const char *text, size_t len, void *item)
+{
+    struct sb_err ignored;
+
+    if (parse_stored(text, len, NULL, item, &ignored) == 0)
+        return true;
+    sb_session_reset(item);
+    return false;
+}
+
 int sb_store_list_user(struct sb_redis *r, const char *prefix,
                        const char *subject, int64_t now, size_t limit,
                        struct sb_session **out, size_t *n,
@@ -550,9 +587,8 @@ int sb_store_list_user(struct sb_redis *r, const char *prefix,
     char tag[SB_STORE_TAG_MAX], idx[SB_STORE_KEY_MAX];
     char sessp[SB_STORE_KEY_MAX], now_s[24], limit_s[24];
     const char *argv[4] = {idx, now_s, sessp, limit_s};
-    struct sb_session *v = NULL;
     redisReply *rep;
-    size_t i, k = 0;
+    void *v;
 
     *out = NULL;
     *n = 0;
@@ -566,26 +602,11 @@ int sb_store_list_user(struct sb_redis *r, const char *prefix,
     snprintf(limit_s, sizeof(limit_s), "%lld",
              limit ? (long long)limit : -1LL);
     rep = sb_store_eval(r, SB_SCRIPT_LIST, 1, 4, argv, NULL, err);
-    if (rep == NULL)
+    if (rep == NULL ||
+        sb_store_parse_records(rep, sizeof(**out), parse_listed, &v, n,
+                               err) != 0)
         return -1;
-    if (rep->type != REDIS_REPLY_ARRAY)
-        return unexpected(rep, err);
-    v = calloc(rep->elements + 1, sizeof(*v));
-    if (v == NULL) {
-        freeReplyObject(rep);
-        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    }
-    for (i = 0; i < rep->elements; i++) {
-        const redisReply *e = rep->element[i];
-        if (e->type != REDIS_REPLY_STRING)
-            continue;
-        sb_session_init(&v[k]);
-        if (parse_stored(e->str, e->len, NULL, &v[k], err) == 0)
-            k++;
-    }
-    freeReplyObject(rep);
     *out = v;
-    *n = k;
     return 0;
 }
 
@@ -610,13 +631,11 @@ static int take_sids(const redisReply *rep, char ***out, size_t *n,
     return 0;
 }
 
-/* The logout script's arguments for subject. */
+/* The logout script's arguments for subject: the user's keys, with the
+ * session and marker keys as prefixes (sid ""). */
 struct logout_args {
     char tag[SB_STORE_TAG_MAX];
-    char idx[SB_STORE_KEY_MAX];
-    char nbf[SB_STORE_KEY_MAX];
-    char sessp[SB_STORE_KEY_MAX];
-    char revp[SB_STORE_KEY_MAX];
+    struct sb_store_keys k;
     char now_s[24];
     char ttl_s[24];
     const char *argv[6];
@@ -629,23 +648,17 @@ static int logout_args(const char *prefix, const char *subject, int64_t now,
     if (subject == NULL)
         return sb_err_set(err, SB_ERR_INVALID_REQUEST, "subject required");
     if (sb_store_tag(subject, NULL, a->tag, sizeof(a->tag), err) != 0 ||
-        sb_store_key_index(prefix, a->tag, a->idx, sizeof(a->idx), err) != 0 ||
-        sb_store_key_not_before(prefix, a->tag, a->nbf, sizeof(a->nbf),
-                                err) != 0 ||
-        sb_store_key_session(prefix, a->tag, "", a->sessp, sizeof(a->sessp),
-                             err) != 0 ||
-        sb_store_key_revoked(prefix, a->tag, "", a->revp, sizeof(a->revp),
-                             err) != 0)
+        sb_store_key_set(prefix, a->tag, "", &a->k, err) != 0)
         return -1;
     snprintf(a->now_s, sizeof(a->now_s), "%lld", (long long)now);
     snprintf(a->ttl_s, sizeof(a->ttl_s), "%lld",
              (long long)(nbf_ttl > 0 ? nbf_ttl : SB_STORE_UNBOUNDED_TTL));
-    a->argv[0] = a->idx;
-    a->argv[1] = a->nbf;
+    a->argv[0] = a->k.idx;
+    a->argv[1] = a->k.nbf;
     a->argv[2] = a->now_s;
     a->argv[3] = a->ttl_s;
-    a->argv[4] = a->sessp;
-    a->argv[5] = a->revp;
+    a->argv[4] = a->k.sess;
+    a->argv[5] = a->k.rev;
     return 0;
 }
 
@@ -709,23 +722,6 @@ static int append_load(struct sb_redis *r, enum sb_script id,
     return sb_redis_append(r, 3, argv, NULL, err);
 }
 
-static int append_evalsha(struct sb_redis *r, enum sb_script id, int numkeys,
-                          int argc, const char *const *args,
-                          struct sb_err *err)
-{
-    const char *argv[SB_SCRIPT_ARGS_MAX + 3];
-    char nk[12];
-    int i;
-
-    snprintf(nk, sizeof(nk), "%d", numkeys);
-    argv[0] = "EVALSHA";
-    argv[1] = sb_store_script_sha(id);
-    argv[2] = nk;
-    for (i = 0; i < argc; i++)
-        argv[i + 3] = args[i];
-    return sb_redis_append(r, argc + 3, argv, NULL, err);
-}
-
 /* Reads n replies, keeping them in out[] (NULL where Redis errored). */
 static int read_replies(struct sb_redis *r, size_t n, redisReply **out,
                         struct sb_err *err)
@@ -761,28 +757,8 @@ int sb_store_delete_many(struct sb_redis *r, const char *prefix,
     }
     memset(removed, 0, n * sizeof(*removed));
     /* 1: the owners, from the sid pointers */
-    for (i = 0; i < n; i++) {
-        char key[SB_STORE_KEY_MAX];
-        const char *argv[2] = {"GET", key};
-        if (!sb_sid_is_valid(sids[i])) {
-            sb_err_set(err, SB_ERR_INVALID_REQUEST, "invalid session id");
-            goto out_drain;
-        }
-        if (sb_store_key_sid(prefix, sids[i], key, sizeof(key), err) != 0 ||
-            sb_redis_append(r, 2, argv, NULL, err) != 0)
-            goto out_drain;
-        sent++;
-    }
-    if (read_replies(r, n, reps, err) != 0)
+    if (sb_store_owners(r, prefix, sids, n, tags, err) != 0)
         goto out_free;
-    sent = 0;
-    for (i = 0; i < n; i++) {
-        if (reps[i]->type == REDIS_REPLY_STRING &&
-            reps[i]->len < SB_STORE_TAG_MAX)
-            memcpy(tags[i], reps[i]->str, reps[i]->len + 1);
-        freeReplyObject(reps[i]);
-        reps[i] = NULL;
-    }
     /* 2: one atomic delete per session that has an owner */
     if (append_load(r, SB_SCRIPT_DELETE, err) != 0)
         goto out_free;
@@ -791,13 +767,13 @@ int sb_store_delete_many(struct sb_redis *r, const char *prefix,
         if (tags[i][0] == '\0')
             continue;
         if (delete_args(prefix, tags[i], sids[i], now, 0, &a, err) != 0 ||
-            append_evalsha(r, SB_SCRIPT_DELETE, 3, 7, a.argv, err) != 0)
+            sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_DELETE),
+                                    3, 7, a.argv, NULL, err) != 0)
             goto out_drain;
         sent++;
     }
     if (read_replies(r, sent, reps, err) != 0)
         goto out_free;
-    sent = 0;
     for (i = 0, nf = 1; i < n; i++) {
         if (tags[i][0] == '\0')
             continue;
@@ -816,8 +792,7 @@ int sb_store_delete_many(struct sb_redis *r, const char *prefix,
     goto out_free;
 
 out_drain:
-    for (i = 0; i < sent; i++)
-        freeReplyObject(sb_redis_read(r, NULL));
+    sb_redis_discard(r, sent, NULL);
 out_free:
     for (i = 0; i <= n; i++)
         freeReplyObject(reps[i]);
@@ -843,9 +818,9 @@ int sb_store_logout_many(struct sb_redis *r, const char *prefix,
     sent = 1;
     for (i = 0; i < n; i++) {
         if (logout_args(prefix, subjects[i], now, nbf_ttl, &a, err) != 0 ||
-            append_evalsha(r, SB_SCRIPT_LOGOUT, 2, 6, a.argv, err) != 0) {
-            while (sent-- > 0)
-                freeReplyObject(sb_redis_read(r, NULL));
+            sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_LOGOUT),
+                                    2, 6, a.argv, NULL, err) != 0) {
+            sb_redis_discard(r, sent, NULL);
             goto out_free;
         }
         sent++;

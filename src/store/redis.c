@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -219,6 +220,19 @@ redisReply *sb_redis_read(struct sb_redis *r, struct sb_err *err)
     return rep;
 }
 
+int sb_redis_discard(struct sb_redis *r, size_t n, struct sb_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        redisReply *rep = sb_redis_read(r, err);
+        if (rep == NULL)
+            return -1;
+        freeReplyObject(rep);
+    }
+    return 0;
+}
+
 void sb_redis_script_sha(const char *script, char sha[41])
 {
     unsigned char md[SB_DIGEST_MAX];
@@ -229,50 +243,79 @@ void sb_redis_script_sha(const char *script, char sha[41])
     sb_hex_encode(md, 20, sha);
 }
 
+/* One EVALSHA command in hiredis argv form, on the caller's stack. */
+struct evalsha {
+    const char *argv[SB_REDIS_EVAL_ARGS_MAX + 3];
+    size_t argvlen[SB_REDIS_EVAL_ARGS_MAX + 3];
+    char numkeys[12];
+    int argc;
+};
+
+/* Fills c with EVALSHA sha numkeys argv[0..argc): the one place the
+ * command of a script call is laid out, for sb_redis_eval and pipelines
+ * alike.  c borrows sha and argv. */
+static int evalsha_build(struct evalsha *c, const char *sha, int numkeys,
+                         int argc, const char **argv, const size_t *argvlen,
+                         struct sb_err *err)
+{
+    int i;
+
+    if (argc > SB_REDIS_EVAL_ARGS_MAX)
+        return sb_err_set(err, SB_ERR_INTERNAL, "script call too long");
+    snprintf(c->numkeys, sizeof(c->numkeys), "%d", numkeys);
+    c->argv[0] = "EVALSHA";
+    c->argvlen[0] = 7;
+    c->argv[1] = sha;
+    c->argvlen[1] = 40;
+    c->argv[2] = c->numkeys;
+    c->argvlen[2] = strlen(c->numkeys);
+    for (i = 0; i < argc; i++) {
+        c->argv[i + 3] = argv[i];
+        c->argvlen[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
+    }
+    c->argc = argc + 3;
+    return 0;
+}
+
+bool sb_redis_is_noscript(const redisReply *rep)
+{
+    return rep != NULL && rep->type == REDIS_REPLY_ERROR &&
+           strncmp(rep->str, "NOSCRIPT", 8) == 0;
+}
+
+/* Two attempts at most: a NOSCRIPT answer (the server's script cache was
+ * flushed, or never had it) loads the script and runs it again. */
 redisReply *sb_redis_eval(struct sb_redis *r, const char *script,
                           const char *sha, int numkeys, int argc,
                           const char **argv, const size_t *argvlen,
                           struct sb_err *err)
 {
-    const char **av;
-    size_t *al;
-    char nk[16];
-    redisReply *rep = NULL;
-    int i, attempt;
+    const char *load[3] = {"SCRIPT", "LOAD", script};
+    struct evalsha c;
+    redisReply *rep;
 
-    av = malloc(sizeof(*av) * (size_t)(argc + 3));
-    al = malloc(sizeof(*al) * (size_t)(argc + 3));
-    if (av == NULL || al == NULL) {
-        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    snprintf(nk, sizeof(nk), "%d", numkeys);
-    av[0] = "EVALSHA";
-    al[0] = 7;
-    av[1] = sha;
-    al[1] = 40;
-    av[2] = nk;
-    al[2] = strlen(nk);
-    for (i = 0; i < argc; i++) {
-        av[i + 3] = argv[i];
-        al[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
-    }
-    for (attempt = 0; attempt < 2; attempt++) {
-        rep = sb_redis_commandv(r, argc + 3, av, al, err);
-        if (rep == NULL || rep->type != REDIS_REPLY_ERROR ||
-            strncmp(rep->str, "NOSCRIPT", 8) != 0)
-            break;
-        freeReplyObject(rep);
-        rep = sb_redis_command(r, err, "SCRIPT LOAD %s", script);
-        if (rep == NULL)
-            break;
-        freeReplyObject(rep);
-        rep = NULL;
-    }
-out:
-    free(av);
-    free(al);
-    return rep;
+    if (evalsha_build(&c, sha, numkeys, argc, argv, argvlen, err) != 0)
+        return NULL;
+    rep = sb_redis_commandv(r, c.argc, c.argv, c.argvlen, err);
+    if (rep == NULL || !sb_redis_is_noscript(rep))
+        return rep;
+    freeReplyObject(rep);
+    rep = sb_redis_commandv(r, 3, load, NULL, err);
+    if (rep == NULL)
+        return NULL;
+    freeReplyObject(rep);
+    return sb_redis_commandv(r, c.argc, c.argv, c.argvlen, err);
+}
+
+int sb_redis_append_evalsha(struct sb_redis *r, const char *sha, int numkeys,
+                            int argc, const char **argv,
+                            const size_t *argvlen, struct sb_err *err)
+{
+    struct evalsha c;
+
+    if (evalsha_build(&c, sha, numkeys, argc, argv, argvlen, err) != 0)
+        return -1;
+    return sb_redis_append(r, c.argc, c.argv, c.argvlen, err);
 }
 
 /* ---- the per-thread handle ------------------------------------------------- */

@@ -82,35 +82,6 @@ int sb_scan_escape(const char *s, char *out, size_t size)
     return 0;
 }
 
-/* Appends EVALSHA sha numkeys argv... for one call. */
-static int append_call(struct sb_redis *r, const char *sha, const char *nk,
-                       const struct sb_eval_call *c, struct sb_err *err)
-{
-    const char *av[64];
-    size_t al[64];
-    int i;
-
-    if (c->argc + 3 > 64)
-        return sb_err_set(err, SB_ERR_INTERNAL, "script call too long");
-    av[0] = "EVALSHA";
-    av[1] = sha;
-    av[2] = nk;
-    al[0] = 7;
-    al[1] = 40;
-    al[2] = strlen(nk);
-    for (i = 0; i < c->argc; i++) {
-        av[i + 3] = c->argv[i];
-        al[i + 3] = c->argvlen ? c->argvlen[i] : strlen(c->argv[i]);
-    }
-    return sb_redis_append(r, c->argc + 3, av, al, err);
-}
-
-static bool is_noscript(const redisReply *rep)
-{
-    return rep != NULL && rep->type == REDIS_REPLY_ERROR &&
-           strncmp(rep->str, "NOSCRIPT", 8) == 0;
-}
-
 /* Frees replies[0..n) and NULLs them. */
 static void free_replies(redisReply **replies, size_t n)
 {
@@ -133,31 +104,31 @@ int sb_redis_eval_batch(struct sb_redis *r, const char *script,
                         const struct sb_eval_call *calls, size_t n,
                         redisReply **replies, struct sb_err *err)
 {
-    char nk[16];
     size_t i, missing = 0;
     redisReply *rep;
     int round;
 
-    snprintf(nk, sizeof(nk), "%d", numkeys);
     for (i = 0; i < n; i++)
         replies[i] = NULL;
     for (round = 0; round < 2; round++) {
         for (i = 0; i < n; i++) {
-            if (round == 1 && !is_noscript(replies[i]))
+            if (round == 1 && !sb_redis_is_noscript(replies[i]))
                 continue;
-            if (append_call(r, sha, nk, &calls[i], err) != 0)
+            if (sb_redis_append_evalsha(r, sha, numkeys, calls[i].argc,
+                                        calls[i].argv, calls[i].argvlen,
+                                        err) != 0)
                 goto err_free;
         }
         missing = 0;
         for (i = 0; i < n; i++) {
-            if (round == 1 && !is_noscript(replies[i]))
+            if (round == 1 && !sb_redis_is_noscript(replies[i]))
                 continue;
             rep = sb_redis_read(r, err);
             if (rep == NULL)
                 goto err_free;
             freeReplyObject(replies[i]);
             replies[i] = rep;
-            if (is_noscript(rep))
+            if (sb_redis_is_noscript(rep))
                 missing++;
         }
         if (missing == 0)

@@ -1,10 +1,12 @@
 /* scripts.c - the Lua scripts of Redis layout v1 (proto/REDIS-LAYOUT.md),
- * their SHA-1s, and running them by SHA. */
+ * their SHA-1s, running them by SHA, and reading the answers of those
+ * that list stored records. */
 #include "store_internal.h"
 
 #include <pthread.h>
-#include <stdio.h>
-#include <string.h>
+#include <stdlib.h>
+
+#include "sessionbridge/store.h"
 
 /*
  * record: the hot path's check-and-insert over one owner's slot.
@@ -199,49 +201,61 @@ const char *sb_store_script_sha(enum sb_script id)
     return shas[id];
 }
 
+/* The store's scripts run through sb_redis_eval; an error reply (a script
+ * that failed in Redis) becomes SB_ERR_STORE here, so callers see replies
+ * of the documented shapes only. */
 redisReply *sb_store_eval(struct sb_redis *r, enum sb_script id, int numkeys,
                           int argc, const char **argv, const size_t *argvlen,
                           struct sb_err *err)
 {
-    const char *av[SB_SCRIPT_ARGS_MAX + 3];
-    size_t al[SB_SCRIPT_ARGS_MAX + 3];
-    char nk[12];
-    redisReply *rep = NULL;
-    int i, attempt;
+    redisReply *rep;
 
     if (argc > SB_SCRIPT_ARGS_MAX) {
         sb_err_set(err, SB_ERR_INTERNAL, "too many script arguments");
         return NULL;
     }
-    snprintf(nk, sizeof(nk), "%d", numkeys);
-    av[0] = "EVALSHA";
-    al[0] = 7;
-    av[1] = sb_store_script_sha(id);
-    al[1] = 40;
-    av[2] = nk;
-    al[2] = strlen(nk);
-    for (i = 0; i < argc; i++) {
-        av[i + 3] = argv[i];
-        al[i + 3] = argvlen ? argvlen[i] : strlen(argv[i]);
-    }
-    for (attempt = 0; attempt < 2; attempt++) {
-        const char *load[3] = {"SCRIPT", "LOAD", texts[id]};
-
-        rep = sb_redis_commandv(r, argc + 3, av, al, err);
-        if (rep == NULL || rep->type != REDIS_REPLY_ERROR ||
-            strncmp(rep->str, "NOSCRIPT", 8) != 0 || attempt == 1)
-            break;
-        freeReplyObject(rep);
-        rep = sb_redis_commandv(r, 3, load, NULL, err);
-        if (rep == NULL)
-            return NULL;
-        freeReplyObject(rep);
-        rep = NULL;
-    }
+    rep = sb_redis_eval(r, texts[id], sb_store_script_sha(id), numkeys, argc,
+                        argv, argvlen, err);
     if (rep != NULL && rep->type == REDIS_REPLY_ERROR) {
         sb_err_set(err, SB_ERR_STORE, "Redis script failed: %.100s", rep->str);
         freeReplyObject(rep);
         return NULL;
     }
     return rep;
+}
+
+/* The list scripts (list, apikey_list) answer the stored JSON values as
+ * they are; which of them still parse is the C side's business, the same
+ * way for every kind of record. */
+int sb_store_parse_records(redisReply *rep, size_t item_size,
+                           sb_store_record_parser parse, void **out,
+                           size_t *n, struct sb_err *err)
+{
+    unsigned char *v = NULL;
+    size_t i, k = 0;
+    int rc = -1;
+
+    *out = NULL;
+    *n = 0;
+    if (rep->type != REDIS_REPLY_ARRAY) {
+        sb_err_set(err, SB_ERR_STORE, "unexpected reply from Redis");
+        goto out_free;
+    }
+    v = calloc(rep->elements + 1, item_size);
+    if (v == NULL) {
+        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        goto out_free;
+    }
+    for (i = 0; i < rep->elements; i++) {
+        const redisReply *e = rep->element[i];
+        if (e->type == REDIS_REPLY_STRING &&
+            parse(e->str, e->len, v + k * item_size))
+            k++;
+    }
+    *out = v;
+    *n = k;
+    rc = 0;
+out_free:
+    freeReplyObject(rep);
+    return rc;
 }

@@ -167,7 +167,7 @@ bad "login: unknown profile" 400 unknown_profile POST /v1/sessions '{"subject":"
 bad "login: JSON nested too deep" 413 too_large POST /v1/sessions "{\"subject\":\"x\",\"data\":{\"a\":$(printf '[%.0s' $(seq 40))$(printf ']%.0s' $(seq 40))}}"
 bad "login: empty body" 400 missing_body POST /v1/sessions ''
 api_raw POST /v1/sessions -H "X-Bridge-Token: $BTOK" --data 'subject=x'
-check "login: form body" "415 unsupported_media_type" "$API_STATUS $(jget '["error"]')"
+check "login: form body" "400 invalid_json" "$API_STATUS $(jget '["error"]')"
 printf '\xff\xff\xff' >"$SB_TMP/bad.bin"
 api_raw POST /v1/sessions -H "X-Bridge-Token: $BTOK" -H 'Content-Type: application/x-protobuf' \
     -H 'Accept: application/json' --data-binary @"$SB_TMP/bad.bin"
@@ -188,5 +188,9 @@ check "a wrong caller token is 401" "401 unauthenticated" "$API_STATUS $(jget '[
 api_raw POST /v1/sessions -H 'Content-Type: application/json' --data '{"subject":"x"}'
 check "sessions are not open to loopback callers" 401 "$API_STATUS"
 check "bad input wrote nothing" "$keys_before" "$(sb_redis dbsize)"
+# JSON by default: curl -d's form Content-Type does not stand in the way.
+api_raw POST /v1/sessions -H "X-Bridge-Token: $BTOK" -H 'Content-Type: application/x-www-form-urlencoded' \
+    --data '{"subject":"curl-d"}'
+check "login: JSON sent with curl -d's default Content-Type" "201 curl-d" "$API_STATUS $(jget '["session"]["subject"]')"
 
 sb_api_finish

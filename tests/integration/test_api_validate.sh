@@ -200,7 +200,7 @@ bad "translate: empty body" 400 missing_body /v1/translate ''
 bad "translate: invalid JSON" 400 invalid_json /v1/translate 'nope'
 bad "translate: bad credential" 401 malformed /v1/translate '{"token":"x","from":"legacy","to":"new"}'
 api_raw POST /v1/validate -H 'Content-Type: text/plain' --data 'x'
-check "validate: text/plain body" "415 unsupported_media_type" "$API_STATUS $(jget '["error"]')"
+check "validate: text/plain body that is not JSON" "400 invalid_json" "$API_STATUS $(jget '["error"]')"
 check "bad input wrote nothing" "$keys_before" "$(sb_redis dbsize)"
 check "GET /v1/validate is 405" 405 "$(sb_http_status GET /v1/validate)"
 

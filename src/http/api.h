@@ -56,10 +56,10 @@ bool sb_api_authorize(struct sb_http_req *req, enum sb_api_access access);
 /* True when the caller asked for protobuf answers. */
 bool sb_api_wants_protobuf(const struct sb_http_req *req);
 
-/* Reads the request body as a JSON object (Content-Type application/json,
- * or none) or as protobuf message d (application/x-protobuf) into *out.
+/* Reads the request body as protobuf message d when the Content-Type names
+ * protobuf, else as a JSON object (whatever the Content-Type), into *out.
  * An empty body gives NULL when `optional`, else 400 missing_body.  Bad
- * input answers 400 invalid_json / invalid_protobuf / 413 / 415. */
+ * input answers 400 invalid_json / invalid_protobuf / 413. */
 int sb_api_body(struct sb_http_req *req, const ProtobufCMessageDescriptor *d,
                 bool optional, json_t **out);
 

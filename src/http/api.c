@@ -154,12 +154,33 @@ static long form_decode(const char *s, size_t n, char *buf, size_t size)
     return (long)o;
 }
 
+long sb_api_form_lookup(const char *body, size_t len, const char *name,
+                        char *buf, size_t size, bool *present)
+{
+    const char *p = body, *end = body + len;
+    size_t nlen = strlen(name);
+
+    *present = false;
+    buf[0] = '\0';
+    while (p != NULL && p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        if (eq != NULL && (size_t)(eq - p) == nlen &&
+            memcmp(p, name, nlen) == 0) {
+            *present = true;
+            return form_decode(eq + 1, (size_t)(stop - eq - 1), buf, size);
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return 0;
+}
+
 long sb_api_form_field(struct sb_http_req *req, const char *name, char *buf,
                        size_t size, bool *present)
 {
     const char *ct = sb_http_header(req, "Content-Type");
-    const char *p = req->body.data, *end = p + req->body.len;
-    size_t nlen = strlen(name);
+    long n;
 
     *present = false;
     buf[0] = '\0';
@@ -169,25 +190,14 @@ long sb_api_form_field(struct sb_http_req *req, const char *name, char *buf,
                      "send application/x-www-form-urlencoded");
         return -1;
     }
-    while (p != NULL && p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(stop - p));
-        if (eq != NULL && (size_t)(eq - p) == nlen &&
-            memcmp(p, name, nlen) == 0) {
-            long n = form_decode(eq + 1, (size_t)(stop - eq - 1), buf, size);
-            if (n < 0) {
-                sb_api_error(req, 400, "invalid_request",
-                             "form field '%s' is too long or badly escaped",
-                             name);
-                return -1;
-            }
-            *present = true;
-            return n;
-        }
-        p = amp ? amp + 1 : NULL;
+    n = sb_api_form_lookup(req->body.data, req->body.len, name, buf, size,
+                           present);
+    if (n < 0) {
+        *present = false;
+        sb_api_error(req, 400, "invalid_request",
+                     "form field '%s' is too long or badly escaped", name);
     }
-    return 0;
+    return n;
 }
 
 /* The field `name` of body (which may be NULL), or NULL when it is absent
@@ -679,7 +689,12 @@ int sb_api_drop_framework_records(struct sb_redis *r,
 size_t sb_api_cookies(const struct sb_http_req *req,
                       struct sb_api_cookie *out, size_t max)
 {
-    const char *h = sb_http_header(req, "Cookie");
+    return sb_api_cookies_split(sb_http_header(req, "Cookie"), out, max);
+}
+
+size_t sb_api_cookies_split(const char *h, struct sb_api_cookie *out,
+                            size_t max)
+{
     size_t n = 0;
 
     while (h != NULL && *h != '\0' && n < max) {

@@ -69,6 +69,13 @@ int sb_api_body(struct sb_http_req *req, const ProtobufCMessageDescriptor *d,
 long sb_api_form_field(struct sb_http_req *req, const char *name, char *buf,
                        size_t size, bool *present);
 
+/* The parser behind sb_api_form_field, on a body alone: the first field
+ * `name` of body[0..len), URL-decoded into buf (NUL-terminated).  Returns
+ * its length (0 when absent: *present false), or -1 when it is badly
+ * escaped or does not fit in size. */
+long sb_api_form_lookup(const char *body, size_t len, const char *name,
+                        char *buf, size_t size, bool *present);
+
 /* Field accessors for a JSON request: each answers 400 (missing_field,
  * wrong_type, invalid_field) and returns -1 on failure.  An absent optional
  * field leaves *out as it was. */
@@ -199,6 +206,12 @@ int sb_api_candidate_token(const struct sb_api_candidate *c, char *buf,
 /* Splits the request's Cookie header; returns the number of pairs. */
 size_t sb_api_cookies(const struct sb_http_req *req,
                       struct sb_api_cookie *out, size_t max);
+
+/* Splits a Cookie header value (NUL-terminated; NULL gives 0) into at most
+ * max name=value pairs pointing into it (quotes around a value dropped,
+ * pairs without a name or '=' skipped). */
+size_t sb_api_cookies_split(const char *header, struct sb_api_cookie *out,
+                            size_t max);
 
 /* The token of an "Authorization: Bearer ..." header, or NULL. */
 const char *sb_api_bearer(const struct sb_http_req *req, size_t *len);

@@ -39,45 +39,27 @@ static char *key_file(const char *text)
     return path;
 }
 
-/* A profile as config.c builds it: generic keys, codec keys, prepare(). */
-static void named(struct sb_profile *p, const char *format,
-                  const char *const *kv, const char *serializer,
-                  const char *cookie)
-{
-    memset(p, 0, sizeof(*p));
-    p->cookie.httponly = true;
-    p->cookie.max_age = -2;
-    p->name = strdup("fuzz");
-    p->codec = sb_codec_find(format);
-    p->sid_field = strdup("_sb_sid");
-    p->cookie.path = strdup("/");
-    p->cookie.name = strdup(cookie);
-    if (serializer != NULL)
-        p->serializer = strdup(serializer);
-    if (sb_secrets_append(&p->secrets, SECRET, strlen(SECRET), NULL) != 0)
-        abort();
-    for (; kv != NULL && kv[0] != NULL; kv += 2) {
-        if (p->codec->configure(p, kv[0], kv[1], NULL) != 0)
-            abort();
-    }
-    if (p->codec->prepare(p, NULL) != 0)
-        abort();
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+    static const char *const secrets[] = {SECRET, NULL};
     char *block = key_file(BLOCK_KEY "\n");
-    const char *kv_enc[] = {"block_keys_file", block, NULL};
-    const char *kv_none[] = {"envelope", "none", NULL};
+    const char *kv_go[] = {"cookie_name", "session", NULL};
+    const char *kv_enc[] = {"cookie_name", "session", "block_keys_file",
+                            block, NULL};
+    const char *kv_json[] = {"cookie_name", "session", "serializer", "json",
+                             NULL};
+    const char *kv_rails[] = {"cookie_name", "_myapp_session", NULL};
+    const char *kv_none[] = {"cookie_name", "_myapp_session", "envelope",
+                             "none", NULL};
 
     (void)argc;
     (void)argv;
-    named(&go_gob, "gorilla", NULL, NULL, "session");
-    named(&go_enc, "gorilla", kv_enc, NULL, "session");
-    named(&go_json, "gorilla", NULL, "json", "session");
-    named(&rails, "rails", NULL, NULL, "_myapp_session");
-    named(&rails_none, "rails", kv_none, NULL, "_myapp_session");
+    fuzz_profile(&go_gob, "gorilla", secrets, kv_go);
+    fuzz_profile(&go_enc, "gorilla", secrets, kv_enc);
+    fuzz_profile(&go_json, "gorilla", secrets, kv_json);
+    fuzz_profile(&rails, "rails", secrets, kv_rails);
+    fuzz_profile(&rails_none, "rails", secrets, kv_none);
     unlink(block);
     free(block);
     if (PKCS5_PBKDF2_HMAC(SECRET, (int)strlen(SECRET),

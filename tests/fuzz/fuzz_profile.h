@@ -15,7 +15,8 @@
 
 #define FUZZ_NOW 1793494800 /* FORMATS.md VERIFY_NOW */
 
-/* secrets and kv ("key", "value", ..., NULL) may be NULL. */
+/* secrets and kv ("key", "value", ..., NULL) may be NULL.  kv holds codec
+ * keys and the generic cookie_name and serializer. */
 static inline void fuzz_profile(struct sb_profile *p, const char *format,
                                 const char *const *secrets,
                                 const char *const *kv)
@@ -38,7 +39,11 @@ static inline void fuzz_profile(struct sb_profile *p, const char *format,
             abort();
     }
     for (i = 0; kv != NULL && kv[i] != NULL; i += 2) {
-        if (p->codec->configure(p, kv[i], kv[i + 1], &err) != 0)
+        if (strcmp(kv[i], "cookie_name") == 0)
+            p->cookie.name = strdup(kv[i + 1]);
+        else if (strcmp(kv[i], "serializer") == 0)
+            p->serializer = strdup(kv[i + 1]);
+        else if (p->codec->configure(p, kv[i], kv[i + 1], &err) != 0)
             goto fail;
     }
     if (p->codec->prepare != NULL && p->codec->prepare(p, &err) != 0)

@@ -244,12 +244,26 @@ int sb_store_delete_many(struct sb_redis *r, const char *prefix,
                          const char *const *sids, size_t n, int64_t now,
                          struct sb_store_removed *removed, struct sb_err *err);
 
+/* ---- the frameworks' own records ------------------------------------------ */
+
+/* Unlinks the server-side records a framework keeps beside its cookie
+ * (connect-redis `sess:SID` of every express profile of cfg) for
+ * sids[0..n), in one pipeline: what a deleted session or a logged-out user
+ * leaves in the frameworks' layouts.  Sends nothing when cfg has no such
+ * profile. */
+int sb_store_drop_framework_records(struct sb_redis *r,
+                                    const struct sb_config *cfg,
+                                    const char *const *sids, size_t n,
+                                    struct sb_err *err);
+
 /* sb_store_logout_user for subjects[0..n), one script each in one
- * pipeline; removed[i] receives the number of sessions removed. */
+ * pipeline; removed[i] receives the number of sessions removed, and *sids
+ * (when sids is not NULL) all their sids as a new array of *nsids new
+ * strings (sb_store_free_strings). */
 int sb_store_logout_many(struct sb_redis *r, const char *prefix,
                          const char *const *subjects, size_t n, int64_t now,
-                         int64_t nbf_ttl, long long *removed,
-                         struct sb_err *err);
+                         int64_t nbf_ttl, long long *removed, char ***sids,
+                         size_t *nsids, struct sb_err *err);
 
 /* ---- API keys ------------------------------------------------------------- */
 

@@ -41,6 +41,7 @@ struct purge_counts {
 struct purge {
     struct purge_opts o;
     struct sb_redis *r;
+    const struct sb_config *cfg; /* profiles with framework records */
     const char *prefix;
     int64_t now;
     int64_t cutoff;          /* issued before this = old enough */
@@ -225,7 +226,8 @@ static int remove_matching(struct purge *p, const struct sb_admin_session *b,
         goto out;
     }
     if (sb_store_delete_many(p->r, p->prefix, sids, k, p->now, removed,
-                             &p->err) != 0)
+                             &p->err) != 0 ||
+        sb_store_drop_framework_records(p->r, p->cfg, sids, k, &p->err) != 0)
         goto out;
     for (i = 0; i < k; i++)
         *count += removed[i].existed;
@@ -242,7 +244,8 @@ static int logout_subjects(struct purge *p, const char *const *subjects,
                            size_t n, unsigned long long *count)
 {
     long long *removed = calloc(n ? n : 1, sizeof(*removed));
-    size_t i;
+    char **sids = NULL;
+    size_t i, nsids = 0;
     int rc = -1;
 
     if (removed == NULL)
@@ -258,7 +261,11 @@ static int logout_subjects(struct purge *p, const char *const *subjects,
             removed[i] = (long long)k;
         }
     } else if (sb_store_logout_many(p->r, p->prefix, subjects, n, p->now,
-                                    p->nbf_ttl, removed, &p->err) != 0) {
+                                    p->nbf_ttl, removed, &sids, &nsids,
+                                    &p->err) != 0 ||
+               sb_store_drop_framework_records(p->r, p->cfg,
+                                               (const char *const *)sids,
+                                               nsids, &p->err) != 0) {
         goto out;
     }
     for (i = 0; i < n; i++)
@@ -266,6 +273,7 @@ static int logout_subjects(struct purge *p, const char *const *subjects,
     p->c.users += n;
     rc = 0;
 out:
+    sb_store_free_strings(sids, nsids);
     free(removed);
     return rc;
 }
@@ -532,6 +540,7 @@ int cli_cmd_purge(struct cli_ctx *ctx, int argc, char **argv)
     }
     if ((rc = cli_redis_open(ctx, &p.r)) != CLI_OK)
         goto out;
+    p.cfg = ctx->cfg;
     p.prefix = ctx->cfg->prefix;
     p.now = (int64_t)time(NULL);
     p.cutoff = p.now - p.o.older_than;

@@ -54,6 +54,7 @@ int cli_cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
     struct sb_redis *r = NULL;
     struct sb_session s;
     struct sb_err err = {0};
+    const char *sid;
     char *owned = NULL;
     bool json = false;
     int64_t now = (int64_t)time(NULL);
@@ -97,7 +98,9 @@ int cli_cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
     }
     if ((rc = cli_redis_open(ctx, &r)) != CLI_OK)
         goto out;
-    if (sb_store_revoke(r, cfg->prefix, &s, now, &removed, &err) != 0) {
+    sid = s.sid;
+    if (sb_store_revoke(r, cfg->prefix, &s, now, &removed, &err) != 0 ||
+        sb_store_drop_framework_records(r, cfg, &sid, 1, &err) != 0) {
         rc = cli_store_error("", &err);
         goto out;
     }

@@ -654,38 +654,6 @@ out_free:
     return rc;
 }
 
-int sb_api_drop_framework_records(struct sb_redis *r,
-                                  const struct sb_config *cfg,
-                                  char *const *sids, size_t n,
-                                  struct sb_err *err)
-{
-    size_t i, k, sent = 0;
-    int rc = 0;
-
-    for (i = 0; i < cfg->profile_count; i++) {
-        const struct sb_profile *p = &cfg->profiles[i];
-        if (!is_express(p))
-            continue;
-        for (k = 0; k < n; k++) {
-            char *key = NULL;
-            const char *argv[2] = {"UNLINK", NULL};
-            if (sb_express_record_key(p, sids[k], &key, err) != 0) {
-                rc = -1;
-                continue;
-            }
-            argv[1] = key;
-            if (sb_redis_append(r, 2, argv, NULL, err) == 0)
-                sent++;
-            else
-                rc = -1;
-            free(key);
-        }
-    }
-    if (sb_redis_discard(r, sent, err) != 0)
-        return -1;
-    return rc;
-}
-
 size_t sb_api_cookies(const struct sb_http_req *req,
                       struct sb_api_cookie *out, size_t max)
 {

@@ -150,13 +150,6 @@ int sb_api_mint(struct sb_redis *r, const struct sb_config *cfg,
                 const struct sb_codec_ctx *ctx, char **token,
                 char **set_cookie, struct sb_err *err);
 
-/* Deletes the connect-redis records of sids[0..n) for every express
- * profile (after a session was deleted or a user logged out). */
-int sb_api_drop_framework_records(struct sb_redis *r,
-                                  const struct sb_config *cfg,
-                                  char *const *sids, size_t n,
-                                  struct sb_err *err);
-
 /* A Cookie header split into pairs, borrowed from the header. */
 #define SB_API_COOKIES_MAX 32
 

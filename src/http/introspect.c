@@ -113,7 +113,7 @@ void sb_ep_revoke(struct sb_http_req *req)
 {
     struct form_check c;
     int live = form_checked(req, &c);
-    char *sid = c.s.sid;
+    const char *sid = c.s.sid;
 
     if (live < 0)
         goto out_reset;
@@ -121,7 +121,8 @@ void sb_ep_revoke(struct sb_http_req *req)
         goto done; /* already revoked or over: nothing to do */
     if (sb_store_revoke(c.r, req->cfg->prefix, &c.s, c.ctx.now, NULL,
                         &c.err) != 0 ||
-        sb_api_drop_framework_records(c.r, req->cfg, &sid, 1, &c.err) != 0) {
+        sb_store_drop_framework_records(c.r, req->cfg, &sid, 1, &c.err) !=
+            0) {
         sb_api_fail(req, &c.err);
         goto out_reset;
     }

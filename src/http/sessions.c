@@ -202,6 +202,7 @@ static const char *query(const struct sb_http_req *req, const char *name)
 
 static void session_delete(struct sb_http_req *req, char *sid)
 {
+    const char *one = sid;
     const char *subject = query(req, "subject");
     struct sb_store_removed removed;
     struct sb_err err = {0};
@@ -218,7 +219,7 @@ static void session_delete(struct sb_http_req *req, char *sid)
         return;
     if (sb_store_delete(r, req->cfg->prefix, sid, subject, sb_api_now(), 0,
                         &removed, &err) != 0 ||
-        sb_api_drop_framework_records(r, req->cfg, &sid, 1, &err) != 0) {
+        sb_store_drop_framework_records(r, req->cfg, &one, 1, &err) != 0) {
         sb_api_fail(req, &err);
         return;
     }
@@ -280,7 +281,8 @@ static void user_logout(struct sb_http_req *req, const char *subject)
     if (sb_store_logout_user(r, req->cfg->prefix, subject, now,
                              sb_store_max_lifetime(req->cfg), &sids, &n,
                              &err) != 0 ||
-        sb_api_drop_framework_records(r, req->cfg, sids, n, &err) != 0) {
+        sb_store_drop_framework_records(r, req->cfg,
+                                        (const char *const *)sids, n, &err) != 0) {
         sb_store_free_strings(sids, n);
         sb_api_fail(req, &err);
         return;

@@ -610,24 +610,31 @@ int sb_store_list_user(struct sb_redis *r, const char *prefix,
     return 0;
 }
 
-/* Copies the sids of a logout answer into a new array. */
-static int take_sids(const redisReply *rep, char ***out, size_t *n,
-                     struct sb_err *err)
+/* Copies the sids of logout answers reps[0..nreps) (string arrays) into
+ * one new array. */
+static int take_sids(redisReply *const *reps, size_t nreps, char ***out,
+                     size_t *n, struct sb_err *err)
 {
-    char **v = calloc(rep->elements + 1, sizeof(*v));
-    size_t i;
+    size_t i, j, total = 0, k = 0;
+    char **v;
 
+    for (i = 0; i < nreps; i++)
+        total += reps[i]->elements;
+    v = calloc(total + 1, sizeof(*v));
     if (v == NULL)
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    for (i = 0; i < rep->elements; i++) {
-        v[i] = strndup(rep->element[i]->str, rep->element[i]->len);
-        if (v[i] == NULL) {
-            sb_store_free_strings(v, i);
-            return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    for (i = 0; i < nreps; i++) {
+        for (j = 0; j < reps[i]->elements; j++, k++) {
+            const redisReply *e = reps[i]->element[j];
+            v[k] = strndup(e->str, e->len);
+            if (v[k] == NULL) {
+                sb_store_free_strings(v, k);
+                return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+            }
         }
     }
     *out = v;
-    *n = rep->elements;
+    *n = total;
     return 0;
 }
 
@@ -696,7 +703,7 @@ int sb_store_logout_user(struct sb_redis *r, const char *prefix,
         return -1;
     if (!is_string_array(rep))
         return unexpected(rep, err);
-    rc = take_sids(rep, &v, &k, err);
+    rc = take_sids(&rep, 1, &v, &k, err);
     freeReplyObject(rep);
     if (rc != 0)
         return -1;
@@ -803,8 +810,8 @@ out_free:
 
 int sb_store_logout_many(struct sb_redis *r, const char *prefix,
                          const char *const *subjects, size_t n, int64_t now,
-                         int64_t nbf_ttl, long long *removed,
-                         struct sb_err *err)
+                         int64_t nbf_ttl, long long *removed, char ***sids,
+                         size_t *nsids, struct sb_err *err)
 {
     redisReply **reps = calloc(n + 2, sizeof(*reps));
     struct logout_args a;
@@ -839,6 +846,8 @@ int sb_store_logout_many(struct sb_redis *r, const char *prefix,
         }
         removed[i] = (long long)rep->elements;
     }
+    if (rc == 0 && sids != NULL)
+        rc = take_sids(reps + 1, n, sids, nsids, err);
 out_free:
     for (i = 0; i < n + 2; i++)
         freeReplyObject(reps[i]);

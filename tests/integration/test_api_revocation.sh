@@ -104,6 +104,23 @@ check "DELETE with ?subject= revokes it" 200 "$API_STATUS"
 check "...so the credential is revoked on first sight" "401 revoked" "$(validate "$tok" legacy)"
 
 # -- metrics count revocations and results
+# -- the admin CLI removes the connect-redis records too, as the API does:
+# an Express app reading its own store must not keep the session alive.
+ctl_purge() { "$SB_CTL" -c "$SB_TMP/sb.ini" "$@" >/dev/null 2>"$SB_TMP/ctl.err"; }
+login u5 '{}' 3600
+check "a login writes the connect-redis record" 1 "$(sb_redis exists "sess:$LOGIN_SID")"
+ctl_purge purge --user u5 --yes
+check "purge --user: exit 0" 0 $?
+check "purge --user: the connect-redis record is gone" 0 "$(sb_redis exists "sess:$LOGIN_SID")"
+login u6 '{}' 3600
+ctl_purge purge --session "$LOGIN_SID" --yes
+check "purge --session: the connect-redis record is gone" 0 "$(sb_redis exists "sess:$LOGIN_SID")"
+login u7 '{}' 3600
+ctl_purge revoke --profile legacy "$(cred legacy)"
+check "revoke: exit 0" 0 $?
+check "revoke: the connect-redis record is gone" 0 "$(sb_redis exists "sess:$LOGIN_SID")"
+check "revoke: the express cookie is refused" "401 revoked" "$(validate "$(cred node)" node)"
+
 metrics=$(sb_http_body GET /metrics)
 check_match "revocations by kind" 'sessionbridge_revocations_total\{kind="user"\} [1-9]' "$metrics"
 check_match "validations counted as revoked" 'result="revoked"' "$metrics"

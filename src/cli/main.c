@@ -116,8 +116,9 @@ void cli_print_json(json_t *v)
 
 void cli_print_help(const struct cli_command *cmd, FILE *out)
 {
-    fprintf(out, "usage: sessionbridgectl [-c CONFIG] [--redis URL] %s%s%s %s\n\n%s\n",
-            cmd->name, cmd->sub ? " " : "", cmd->sub ? cmd->sub : "",
+    fprintf(out, "usage: sessionbridgectl [-c CONFIG] [--redis URL] %s%s%s%s%s"
+            "\n\n%s\n", cmd->name, cmd->sub ? " " : "",
+            cmd->sub ? cmd->sub : "", cmd->synopsis[0] ? " " : "",
             cmd->synopsis, cmd->help);
 }
 
@@ -132,9 +133,10 @@ static void usage(FILE *out)
             "(default %s) and talks to Redis directly.\n"
             "\nCommands:\n", DEFAULT_CONFIG);
     for (i = 0; i < cli_command_count; i++)
-        fprintf(out, "  %s%s%s %s\n", cli_commands[i].name,
+        fprintf(out, "  %s%s%s%s%s\n", cli_commands[i].name,
                 cli_commands[i].sub ? " " : "",
                 cli_commands[i].sub ? cli_commands[i].sub : "",
+                cli_commands[i].synopsis[0] ? " " : "",
                 cli_commands[i].synopsis);
     fprintf(out,
             "\nGlobal options:\n"
@@ -290,9 +292,9 @@ int main(int argc, char **argv)
             return needs_subcommand(word, sub);
         }
     }
-    usage(stderr);
     if ((near = closest(NULL, word)) != NULL)
         return cli_error(CLI_USAGE, "unknown command '%s' (did you mean "
                          "'%s'?)", word, near->name);
-    return cli_error(CLI_USAGE, "unknown command '%s'", word);
+    return cli_error(CLI_USAGE, "unknown command '%s' (sessionbridgectl "
+                     "--help lists them)", word);
 }

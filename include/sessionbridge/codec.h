@@ -157,4 +157,21 @@ long sb_cookie_value_decode(const struct sb_profile *p, const char *value,
                             size_t len, char *buf, size_t size,
                             struct sb_err *err);
 
+/* ---- helpers for format implementations ----------------------------------- */
+
+/* p's codec state: allocated zeroed (size bytes) on the first call, the
+ * same pointer afterwards; NULL with err set when out of memory.  The
+ * codec's release() frees it. */
+void *sb_codec_state(struct sb_profile *p, size_t size, struct sb_err *err);
+
+/* Parses a configure() value that must be a whole number of seconds from
+ * min to max into *out; otherwise a config error naming key, the value and
+ * `range` (the bounds in words, e.g. "0 to 1 year"). */
+int sb_codec_parse_seconds(const char *key, const char *value, int64_t min,
+                           int64_t max, const char *range, int64_t *out,
+                           struct sb_err *err);
+
+/* Replaces *field (owned) with a copy of value, which must not be empty. */
+int sb_codec_set_string(char **field, const char *value, struct sb_err *err);
+
 #endif

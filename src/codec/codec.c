@@ -2,6 +2,7 @@
  * subject and sid placement, renames, Set-Cookie headers. */
 #include "sessionbridge/codec.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -342,4 +343,45 @@ long sb_cookie_value_decode(const struct sb_profile *p, const char *value,
     }
     buf[o] = '\0';
     return (long)o;
+}
+
+void *sb_codec_state(struct sb_profile *p, size_t size, struct sb_err *err)
+{
+    if (p->codec_state == NULL) {
+        p->codec_state = calloc(1, size);
+        if (p->codec_state == NULL)
+            sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    }
+    return p->codec_state;
+}
+
+int sb_codec_parse_seconds(const char *key, const char *value, int64_t min,
+                           int64_t max, const char *range, int64_t *out,
+                           struct sb_err *err)
+{
+    char *end;
+    long long n;
+
+    errno = 0;
+    n = strtoll(value, &end, 10);
+    if (end == value || *end != '\0' || errno != 0 || n < min || n > max)
+        return sb_err_set(err, SB_ERR_CONFIG,
+                          "%s '%s' is not a number of seconds (%s)", key,
+                          value, range);
+    *out = n;
+    return 0;
+}
+
+int sb_codec_set_string(char **field, const char *value, struct sb_err *err)
+{
+    char *copy;
+
+    if (*value == '\0')
+        return sb_err_set(err, SB_ERR_CONFIG, "must not be empty");
+    copy = strdup(value);
+    if (copy == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    free(*field);
+    *field = copy;
+    return 0;
 }

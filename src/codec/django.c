@@ -24,25 +24,22 @@ struct django_state {
     struct sb_itsd_signer signer; /* digest keys first, then sha1 keys */
 };
 
+/* The profile's state, with Django's defaults on first use. */
 static struct django_state *state_get(struct sb_profile *p, struct sb_err *err)
 {
-    struct django_state *st = p->codec_state;
+    bool fresh = p->codec_state == NULL;
+    struct django_state *st = sb_codec_state(p, sizeof(*st), err);
 
-    if (st != NULL)
+    if (st == NULL || !fresh)
         return st;
-    st = calloc(1, sizeof(*st));
-    if (st == NULL) {
-        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
     st->require_auth_hash = true;
     st->auth_backend = strdup(DJANGO_DEFAULT_BACKEND);
     if (st->auth_backend == NULL) {
         free(st);
+        p->codec_state = NULL;
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    p->codec_state = st;
     return st;
 }
 

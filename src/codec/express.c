@@ -28,29 +28,10 @@ struct express_state {
     size_t key_count;
 };
 
-/* The profile's state, created on first use by configure(). */
-static struct express_state *state_get(struct sb_profile *p,
-                                       struct sb_err *err)
-{
-    struct express_state *st = p->codec_state;
-
-    if (st != NULL)
-        return st;
-    st = calloc(1, sizeof(*st));
-    if (st == NULL) {
-        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    p->codec_state = st;
-    return st;
-}
-
 static int express_configure(struct sb_profile *p, const char *key,
                              const char *value, struct sb_err *err)
 {
-    struct express_state *st = state_get(p, err);
-    char *end;
-    long long n;
+    struct express_state *st = sb_codec_state(p, sizeof(*st), err);
 
     if (st == NULL)
         return -1;
@@ -64,15 +45,9 @@ static int express_configure(struct sb_profile *p, const char *key,
         return st->store_prefix ? 0
                                 : sb_err_set(err, SB_ERR_NOMEM, "out of memory");
     }
-    if (strcmp(key, "store_ttl") == 0) {
-        n = strtoll(value, &end, 10);
-        if (end == value || *end != '\0' || n < 1 || n > 10LL * 365 * 86400)
-            return sb_err_set(err, SB_ERR_CONFIG,
-                              "store_ttl '%s' is not a number of seconds "
-                              "(1 to 10 years)", value);
-        st->store_ttl = n;
-        return 0;
-    }
+    if (strcmp(key, "store_ttl") == 0)
+        return sb_codec_parse_seconds(key, value, 1, 10LL * 365 * 86400,
+                                      "1 to 10 years", &st->store_ttl, err);
     return sb_err_set(err, SB_ERR_CONFIG, "unknown key '%s' for format express",
                       key);
 }
@@ -106,7 +81,7 @@ static int default_string(char **field, const char *value, struct sb_err *err)
  * a browser-session cookie unless max_age or cookie_max_age is set. */
 static int express_prepare(struct sb_profile *p, struct sb_err *err)
 {
-    struct express_state *st = state_get(p, err);
+    struct express_state *st = sb_codec_state(p, sizeof(*st), err);
     size_t i;
 
     if (st == NULL)

@@ -32,20 +32,10 @@ struct flask_state {
 static const char *const flask_tags[] = {" di", " t", " b", " m", " u", " d",
                                          NULL};
 
-static struct flask_state *state_get(struct sb_profile *p, struct sb_err *err)
-{
-    if (p->codec_state == NULL) {
-        p->codec_state = calloc(1, sizeof(struct flask_state));
-        if (p->codec_state == NULL)
-            sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    }
-    return p->codec_state;
-}
-
 static int flask_configure(struct sb_profile *p, const char *key,
                            const char *value, struct sb_err *err)
 {
-    struct flask_state *st = state_get(p, err);
+    struct flask_state *st = sb_codec_state(p, sizeof(*st), err);
 
     if (st == NULL)
         return -1;
@@ -92,7 +82,7 @@ static int default_string(char **field, const char *value, struct sb_err *err)
  * `_user_id` (Flask-Login). */
 static int flask_prepare(struct sb_profile *p, struct sb_err *err)
 {
-    struct flask_state *st = state_get(p, err);
+    struct flask_state *st = sb_codec_state(p, sizeof(*st), err);
     enum sb_digest d = SB_SHA1;
 
     if (st == NULL)

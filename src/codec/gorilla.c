@@ -48,37 +48,6 @@ struct gorilla_state {
     size_t pair_count;
 };
 
-static struct gorilla_state *state_get(struct sb_profile *p,
-                                       struct sb_err *err)
-{
-    struct gorilla_state *st = p->codec_state;
-
-    if (st != NULL)
-        return st;
-    st = calloc(1, sizeof(*st));
-    if (st == NULL) {
-        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    p->codec_state = st;
-    return st;
-}
-
-/* Replaces *field with a copy of the non-empty value. */
-static int set_path(char **field, const char *value, struct sb_err *err)
-{
-    char *copy;
-
-    if (*value == '\0')
-        return sb_err_set(err, SB_ERR_CONFIG, "must not be empty");
-    copy = strdup(value);
-    if (copy == NULL)
-        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    free(*field);
-    *field = copy;
-    return 0;
-}
-
 /* go_types = field:type[, field:type...]; may be given more than once. */
 static int add_go_types(struct gorilla_state *st, const char *value,
                         struct sb_err *err)
@@ -146,27 +115,19 @@ static int add_go_types(struct gorilla_state *st, const char *value,
 static int gorilla_configure(struct sb_profile *p, const char *key,
                              const char *value, struct sb_err *err)
 {
-    struct gorilla_state *st = state_get(p, err);
-    char *end;
-    long long n;
+    struct gorilla_state *st = sb_codec_state(p, sizeof(*st), err);
 
     if (st == NULL)
         return -1;
     if (strcmp(key, "hash_keys_file") == 0)
-        return set_path(&st->hash_keys_file, value, err);
+        return sb_codec_set_string(&st->hash_keys_file, value, err);
     if (strcmp(key, "block_keys_file") == 0)
-        return set_path(&st->block_keys_file, value, err);
+        return sb_codec_set_string(&st->block_keys_file, value, err);
     if (strcmp(key, "go_types") == 0)
         return add_go_types(st, value, err);
-    if (strcmp(key, "min_age") == 0) {
-        n = strtoll(value, &end, 10);
-        if (end == value || *end != '\0' || n < 0 || n > 10LL * 365 * 86400)
-            return sb_err_set(err, SB_ERR_CONFIG,
-                              "min_age '%s' is not a number of seconds (0 "
-                              "to 10 years)", value);
-        st->min_age = n;
-        return 0;
-    }
+    if (strcmp(key, "min_age") == 0)
+        return sb_codec_parse_seconds(key, value, 0, 10LL * 365 * 86400,
+                                      "0 to 10 years", &st->min_age, err);
     return sb_err_set(err, SB_ERR_CONFIG, "unknown key '%s' for format gorilla",
                       key);
 }
@@ -316,7 +277,7 @@ out_clear:
  * cookie name (the session name) has no default. */
 static int gorilla_prepare(struct sb_profile *p, struct sb_err *err)
 {
-    struct gorilla_state *st = state_get(p, err);
+    struct gorilla_state *st = sb_codec_state(p, sizeof(*st), err);
     enum sb_digest digest = SB_SHA256;
 
     if (st == NULL)

@@ -39,41 +39,11 @@ static bool is_registered(const char *name)
     return false;
 }
 
-static struct sb_jwt_state *state_get(struct sb_profile *p,
-                                      struct sb_err *err)
-{
-    struct sb_jwt_state *st = p->codec_state;
-
-    if (st != NULL)
-        return st;
-    st = calloc(1, sizeof(*st));
-    if (st == NULL) {
-        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    p->codec_state = st;
-    return st;
-}
-
-/* Replaces *field with a copy of value. */
-static int set_string(char **field, const char *value, struct sb_err *err)
-{
-    char *copy = strdup(value);
-
-    if (copy == NULL)
-        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    free(*field);
-    *field = copy;
-    return 0;
-}
-
 static int jwt_configure(struct sb_profile *p, const char *key,
                          const char *value, struct sb_err *err)
 {
-    struct sb_jwt_state *st = state_get(p, err);
+    struct sb_jwt_state *st = sb_codec_state(p, sizeof(*st), err);
     char **files;
-    char *end;
-    long long n;
 
     if (st == NULL)
         return -1;
@@ -85,29 +55,23 @@ static int jwt_configure(struct sb_profile *p, const char *key,
                               "RS384 RS512 ES256 ES384 ES512", value);
         return 0;
     }
-    if (strcmp(key, "leeway") == 0) {
-        n = strtoll(value, &end, 10);
-        if (end == value || *end != '\0' || n < 0 || n > JWT_LEEWAY_MAX)
-            return sb_err_set(err, SB_ERR_CONFIG,
-                              "leeway '%s' is not a number of seconds (0 to "
-                              "1 year)", value);
-        st->leeway = n;
-        return 0;
-    }
+    if (strcmp(key, "leeway") == 0)
+        return sb_codec_parse_seconds(key, value, 0, JWT_LEEWAY_MAX,
+                                      "0 to 1 year", &st->leeway, err);
     if (*value == '\0')
         return sb_err_set(err, SB_ERR_CONFIG, "%s must not be empty", key);
     if (strcmp(key, "kid") == 0) {
         if (strlen(value) > JWT_KID_MAX)
             return sb_err_set(err, SB_ERR_CONFIG,
                               "kid is longer than %d bytes", JWT_KID_MAX);
-        return set_string(&st->kid, value, err);
+        return sb_codec_set_string(&st->kid, value, err);
     }
     if (strcmp(key, "issuer") == 0)
-        return set_string(&st->issuer, value, err);
+        return sb_codec_set_string(&st->issuer, value, err);
     if (strcmp(key, "audience") == 0)
-        return set_string(&st->audience, value, err);
+        return sb_codec_set_string(&st->audience, value, err);
     if (strcmp(key, "private_key_file") == 0)
-        return set_string(&st->private_key_file, value, err);
+        return sb_codec_set_string(&st->private_key_file, value, err);
     if (strcmp(key, "public_key_file") == 0) {
         files = realloc(st->public_key_files,
                         (st->public_key_file_count + 1) * sizeof(*files));
@@ -208,7 +172,7 @@ static int build_known_headers(struct sb_jwt_state *st, struct sb_err *err)
  * "access_token" living as long as the token. */
 static int jwt_prepare(struct sb_profile *p, struct sb_err *err)
 {
-    struct sb_jwt_state *st = state_get(p, err);
+    struct sb_jwt_state *st = sb_codec_state(p, sizeof(*st), err);
 
     if (st == NULL)
         return -1;
@@ -228,7 +192,7 @@ static int jwt_prepare(struct sb_profile *p, struct sb_err *err)
     if (p->cookie.max_age == -2)
         p->cookie.max_age = p->max_age;
     if (p->cookie.name == NULL)
-        return set_string(&p->cookie.name, "access_token", err);
+        return sb_codec_set_string(&p->cookie.name, "access_token", err);
     return 0;
 }
 

@@ -44,21 +44,6 @@ struct rails_state {
     EVP_CIPHER *gcm;                 /* AES-256-GCM, fetched once */
 };
 
-static struct rails_state *state_get(struct sb_profile *p, struct sb_err *err)
-{
-    struct rails_state *st = p->codec_state;
-
-    if (st != NULL)
-        return st;
-    st = calloc(1, sizeof(*st));
-    if (st == NULL) {
-        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    p->codec_state = st;
-    return st;
-}
-
 /* kdf_digest = sha1 | sha256 [, more]: the first derives the key that
  * encrypts, every one derives keys that decrypt (a 6.1 -> 7.0 upgrade
  * rotates "sha256, sha1"). */
@@ -97,21 +82,12 @@ static int parse_kdf(struct rails_state *st, const char *value,
 static int rails_configure(struct sb_profile *p, const char *key,
                            const char *value, struct sb_err *err)
 {
-    struct rails_state *st = state_get(p, err);
+    struct rails_state *st = sb_codec_state(p, sizeof(*st), err);
 
     if (st == NULL)
         return -1;
-    if (strcmp(key, "secret_key_base_file") == 0) {
-        char *copy;
-        if (*value == '\0')
-            return sb_err_set(err, SB_ERR_CONFIG, "must not be empty");
-        copy = strdup(value);
-        if (copy == NULL)
-            return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-        free(st->secret_key_base_file);
-        st->secret_key_base_file = copy;
-        return 0;
-    }
+    if (strcmp(key, "secret_key_base_file") == 0)
+        return sb_codec_set_string(&st->secret_key_base_file, value, err);
     if (strcmp(key, "kdf_digest") == 0)
         return parse_kdf(st, value, err);
     if (strcmp(key, "envelope") == 0) {
@@ -163,7 +139,7 @@ static const EVP_MD *kdf_md(enum sb_digest d)
  * user_id.  The cookie name (the session store's key) has no default. */
 static int rails_prepare(struct sb_profile *p, struct sb_err *err)
 {
-    struct rails_state *st = state_get(p, err);
+    struct rails_state *st = sb_codec_state(p, sizeof(*st), err);
     struct sb_secret_list file = {0};
     const struct sb_secret_list *secrets = &p->secrets;
     const char *salt = p->salt ? p->salt : RAILS_DEFAULT_SALT;

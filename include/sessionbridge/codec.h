@@ -174,4 +174,9 @@ int sb_codec_parse_seconds(const char *key, const char *value, int64_t min,
 /* Replaces *field (owned) with a copy of value, which must not be empty. */
 int sb_codec_set_string(char **field, const char *value, struct sb_err *err);
 
+/* Sets *field (owned) to a copy of value when it is NULL: a format's
+ * default for a key the profile left out. */
+int sb_codec_default_string(char **field, const char *value,
+                            struct sb_err *err);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <openssl/evp.h>
 
 #include "sessionbridge/err.h"
 
@@ -16,6 +17,9 @@ enum sb_digest { SB_SHA1, SB_SHA256, SB_SHA384, SB_SHA512 };
 
 /* Parses "sha1" / "sha256" / "sha384" / "sha512" (case-insensitive). */
 int sb_digest_parse(const char *name, enum sb_digest *out, struct sb_err *err);
+
+/* OpenSSL's static method for d (never freed). */
+const EVP_MD *sb_digest_md(enum sb_digest d);
 
 /* Output length in bytes of a digest. */
 size_t sb_digest_size(enum sb_digest d);

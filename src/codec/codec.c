@@ -385,3 +385,12 @@ int sb_codec_set_string(char **field, const char *value, struct sb_err *err)
     *field = copy;
     return 0;
 }
+
+int sb_codec_default_string(char **field, const char *value,
+                            struct sb_err *err)
+{
+    if (*field != NULL)
+        return 0;
+    *field = strdup(value);
+    return *field ? 0 : sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+}

@@ -67,15 +67,6 @@ static void express_release(struct sb_profile *p)
     p->codec_state = NULL;
 }
 
-/* Replaces *field with a copy of value when it is NULL. */
-static int default_string(char **field, const char *value, struct sb_err *err)
-{
-    if (*field != NULL)
-        return 0;
-    *field = strdup(value);
-    return *field ? 0 : sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-}
-
 /* Checks the secrets, keys one HMAC-SHA256 per secret, fills defaults:
  * cookie connect.sid, prefix sess:, ttl 86400, subject field user_id, and
  * a browser-session cookie unless max_age or cookie_max_age is set. */
@@ -101,9 +92,9 @@ static int express_prepare(struct sb_profile *p, struct sb_err *err)
     }
     if (st->store_ttl == 0)
         st->store_ttl = EXPRESS_DEFAULT_TTL;
-    if (default_string(&st->store_prefix, EXPRESS_DEFAULT_PREFIX, err) != 0 ||
-        default_string(&p->cookie.name, "connect.sid", err) != 0 ||
-        default_string(&p->subject_field, "user_id", err) != 0)
+    if (sb_codec_default_string(&st->store_prefix, EXPRESS_DEFAULT_PREFIX, err) != 0 ||
+        sb_codec_default_string(&p->cookie.name, "connect.sid", err) != 0 ||
+        sb_codec_default_string(&p->subject_field, "user_id", err) != 0)
         return -1;
     if (p->cookie.max_age == -2)
         p->cookie.max_age = p->max_age > 0 ? p->max_age : -1;

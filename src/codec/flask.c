@@ -67,15 +67,6 @@ static void flask_release(struct sb_profile *p)
     p->codec_state = NULL;
 }
 
-/* Replaces *field with a copy of value when it is NULL. */
-static int default_string(char **field, const char *value, struct sb_err *err)
-{
-    if (*field != NULL)
-        return 0;
-    *field = strdup(value);
-    return *field ? 0 : sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-}
-
 /* Derives one HMAC key per secret (itsdangerous "hmac" derivation with the
  * salt, digest sha1 unless configured) and fills Flask's defaults: cookie
  * "session" as a browser-session cookie, max_age 31 days, subject field
@@ -106,8 +97,8 @@ static int flask_prepare(struct sb_profile *p, struct sb_err *err)
         p->max_age = FLASK_DEFAULT_MAX_AGE;
     if (p->cookie.max_age == -2)
         p->cookie.max_age = -1;
-    if (default_string(&p->cookie.name, "session", err) != 0 ||
-        default_string(&p->subject_field, "_user_id", err) != 0)
+    if (sb_codec_default_string(&p->cookie.name, "session", err) != 0 ||
+        sb_codec_default_string(&p->subject_field, "_user_id", err) != 0)
         return -1;
     return 0;
 }

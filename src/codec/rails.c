@@ -122,17 +122,6 @@ static void rails_release(struct sb_profile *p)
     p->codec_state = NULL;
 }
 
-static const EVP_MD *kdf_md(enum sb_digest d)
-{
-    switch (d) {
-    case SB_SHA1: return EVP_sha1();
-    case SB_SHA256: return EVP_sha256();
-    case SB_SHA384: return EVP_sha384();
-    case SB_SHA512: return EVP_sha512();
-    }
-    return NULL;
-}
-
 /* Derives one key per secret_key_base and KDF digest with
  * ActiveSupport::KeyGenerator's PBKDF2 (1000 iterations, 32 bytes) and
  * fills Rails' defaults: SameSite=Lax, no expire_after, subject field
@@ -183,7 +172,7 @@ static int rails_prepare(struct sb_profile *p, struct sb_err *err)
                                   (int)secrets->items[i].len,
                                   (const unsigned char *)salt,
                                   (int)strlen(salt), RAILS_ITERATIONS,
-                                  kdf_md(st->kdf[j]), RAILS_KEY_LEN,
+                                  sb_digest_md(st->kdf[j]), RAILS_KEY_LEN,
                                   st->keys[st->key_count]) != 1) {
                 sb_err_set(err, SB_ERR_INTERNAL, "PBKDF2 failed");
                 goto out_clear;

@@ -8,7 +8,7 @@
 #include <openssl/rand.h>
 #include <strings.h>
 
-static const EVP_MD *digest_md(enum sb_digest d)
+const EVP_MD *sb_digest_md(enum sb_digest d)
 {
     switch (d) {
     case SB_SHA1: return EVP_sha1();
@@ -59,7 +59,7 @@ size_t sb_hmac(enum sb_digest d, const void *key, size_t key_len,
 {
     unsigned int len = 0;
 
-    if (HMAC(digest_md(d), key, (int)key_len, msg, msg_len, out, &len) == NULL)
+    if (HMAC(sb_digest_md(d), key, (int)key_len, msg, msg_len, out, &len) == NULL)
         return 0;
     return len;
 }
@@ -73,7 +73,7 @@ size_t sb_hash(enum sb_digest d, const void *const *parts,
 
     if (ctx == NULL)
         return 0;
-    if (EVP_DigestInit_ex(ctx, digest_md(d), NULL) != 1)
+    if (EVP_DigestInit_ex(ctx, sb_digest_md(d), NULL) != 1)
         goto out_free_ctx;
     for (i = 0; i < n; i++) {
         if (EVP_DigestUpdate(ctx, parts[i], lens[i]) != 1)

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sessionbridge/jsonutil.h"
+
 #define WIRE_DEPTH_MAX 8
 
 static const char json_suffix[] = "_json";
@@ -225,21 +227,31 @@ int sb_wire_pack(const json_t *j, const ProtobufCMessageDescriptor *d,
     return 0;
 }
 
-static json_t *message_to_json(const ProtobufCMessage *m);
+static json_t *message_to_json(const ProtobufCMessage *m, bool *bad);
 
 /* The JSON of one scalar or message value at p; NULL when it is the
- * proto3 default (omitted). */
+ * proto3 default (omitted), or a JSON null.  A `_json` field that is not
+ * JSON sets *bad. */
 static json_t *value_to_json(const ProtobufCFieldDescriptor *f, bool is_json,
-                             const void *p, bool keep_default)
+                             const void *p, bool keep_default, bool *bad)
 {
     switch (f->type) {
     case PROTOBUF_C_TYPE_STRING: {
         const char *s = *(char *const *)p;
+        json_t *v;
         if (s == NULL || (s[0] == '\0' && !keep_default))
             return NULL;
-        if (is_json)
-            return json_loads(s, JSON_DECODE_ANY, NULL);
-        return json_string(s);
+        if (!is_json)
+            return json_string(s);
+        v = sb_json_parse(s, strlen(s), SB_ERR_INVALID_REQUEST, "field",
+                          NULL);
+        if (v == NULL)
+            *bad = true;
+        if (json_is_null(v)) {
+            json_decref(v);
+            v = NULL;
+        }
+        return v;
     }
     case PROTOBUF_C_TYPE_BOOL:
         if (!*(const protobuf_c_boolean *)p && !keep_default)
@@ -258,13 +270,13 @@ static json_t *value_to_json(const ProtobufCFieldDescriptor *f, bool is_json,
     case PROTOBUF_C_TYPE_MESSAGE:
         if (*(ProtobufCMessage *const *)p == NULL)
             return NULL;
-        return message_to_json(*(ProtobufCMessage *const *)p);
+        return message_to_json(*(ProtobufCMessage *const *)p, bad);
     default:
         return NULL;
     }
 }
 
-static json_t *message_to_json(const ProtobufCMessage *m)
+static json_t *message_to_json(const ProtobufCMessage *m, bool *bad)
 {
     const ProtobufCMessageDescriptor *d = m->descriptor;
     json_t *obj = json_object();
@@ -293,14 +305,14 @@ static json_t *message_to_json(const ProtobufCMessage *m)
                     json_t *ev = value_to_json(&ed->fields[1], false,
                                                (const char *)e +
                                                    ed->fields[1].offset,
-                                               true);
+                                               true, bad);
                     if (key != NULL && ev != NULL)
                         json_object_set_new(v, key, ev);
                     else
                         json_decref(ev);
                 } else {
                     json_array_append_new(v, value_to_json(f, false, ep,
-                                                           true));
+                                                           true, bad));
                 }
             }
             if (v != NULL && n == 0) {
@@ -308,7 +320,7 @@ static json_t *message_to_json(const ProtobufCMessage *m)
                 v = NULL;
             }
         } else {
-            v = value_to_json(f, is_json, slot, false);
+            v = value_to_json(f, is_json, slot, false, bad);
         }
         if (v != NULL)
             json_object_set_new(obj, name, v);
@@ -320,6 +332,7 @@ json_t *sb_wire_unpack(const uint8_t *buf, size_t len,
                        const ProtobufCMessageDescriptor *d, struct sb_err *err)
 {
     ProtobufCMessage *m = protobuf_c_message_unpack(d, NULL, len, buf);
+    bool bad = false;
     json_t *j;
 
     if (m == NULL) {
@@ -327,9 +340,16 @@ json_t *sb_wire_unpack(const uint8_t *buf, size_t len,
                    "body is not a valid %s protobuf message", d->short_name);
         return NULL;
     }
-    j = message_to_json(m);
+    j = message_to_json(m, &bad);
     protobuf_c_message_free_unpacked(m, NULL);
-    if (j == NULL)
+    if (j == NULL) {
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    } else if (bad) {
+        json_decref(j);
+        j = NULL;
+        sb_err_set(err, SB_ERR_INVALID_REQUEST,
+                   "a *_json field of the %s message is not valid JSON "
+                   "(or nested too deep)", d->short_name);
+    }
     return j;
 }

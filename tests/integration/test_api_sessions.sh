@@ -172,6 +172,10 @@ printf '\xff\xff\xff' >"$SB_TMP/bad.bin"
 api_raw POST /v1/sessions -H "X-Bridge-Token: $BTOK" -H 'Content-Type: application/x-protobuf' \
     -H 'Accept: application/json' --data-binary @"$SB_TMP/bad.bin"
 check "login: bad protobuf" "400 invalid_protobuf" "$API_STATUS $(jget '["error"]')"
+printf '\x0a\x01x\x12\x05{nope' >"$SB_TMP/badjson.bin"
+api_raw POST /v1/sessions -H "X-Bridge-Token: $BTOK" -H 'Content-Type: application/x-protobuf' \
+    -H 'Accept: application/json' --data-binary @"$SB_TMP/badjson.bin"
+check "login: protobuf whose data_json is not JSON" "400 invalid_protobuf" "$API_STATUS $(jget '["error"]')"
 big=$(head -c 70000 /dev/zero | tr '\0' a)
 bad "login: body over max_body" 413 too_large POST /v1/sessions "{\"subject\":\"$big\"}"
 bad "GET: invalid sid" 400 invalid_sid GET '/v1/sessions/bad%20sid' ''

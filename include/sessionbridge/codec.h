@@ -157,7 +157,7 @@ long sb_cookie_value_decode(const struct sb_profile *p, const char *value,
                             size_t len, char *buf, size_t size,
                             struct sb_err *err);
 
-/* ---- helpers for format implementations ----------------------------------- */
+/* ---- helpers for format implementations ---------------------------------- */
 
 /* p's codec state: allocated zeroed (size bytes) on the first call, the
  * same pointer afterwards; NULL with err set when out of memory.  The

@@ -5,9 +5,9 @@
 #ifndef SESSIONBRIDGE_CRYPTO_H
 #define SESSIONBRIDGE_CRYPTO_H
 
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <openssl/evp.h>
 
 #include "sessionbridge/err.h"
 

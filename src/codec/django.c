@@ -33,11 +33,10 @@ static struct django_state *state_get(struct sb_profile *p, struct sb_err *err)
     if (st == NULL || !fresh)
         return st;
     st->require_auth_hash = true;
-    st->auth_backend = strdup(DJANGO_DEFAULT_BACKEND);
-    if (st->auth_backend == NULL) {
+    if (sb_codec_default_string(&st->auth_backend, DJANGO_DEFAULT_BACKEND,
+                                err) != 0) {
         free(st);
         p->codec_state = NULL;
-        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         return NULL;
     }
     return st;
@@ -128,11 +127,9 @@ static int django_prepare(struct sb_profile *p, struct sb_err *err)
         p->cookie.max_age = p->max_age;
     if (p->cookie.samesite == SB_SAMESITE_UNSET)
         p->cookie.samesite = SB_SAMESITE_LAX;
-    if ((p->cookie.name == NULL &&
-         (p->cookie.name = strdup("sessionid")) == NULL) ||
-        (p->subject_field == NULL &&
-         (p->subject_field = strdup("_auth_user_id")) == NULL))
-        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    if (sb_codec_default_string(&p->cookie.name, "sessionid", err) != 0 ||
+        sb_codec_default_string(&p->subject_field, "_auth_user_id", err) != 0)
+        return -1;
     return 0;
 }
 
@@ -238,25 +235,14 @@ static int django_encode(const struct sb_profile *p, const struct sb_session *s,
                          struct sb_err *err)
 {
     const struct django_state *st = p->codec_state;
-    struct sb_buf json, token;
     json_t *data = json_incref(s->data);
-    int rc = -1;
+    int rc;
 
     *out = NULL;
-    sb_buf_init(&json);
-    sb_buf_init(&token);
-    if (django_complete_login(st, &data, err) != 0 ||
-        sb_json_dump(data, SB_JSON_PY_COMPACT, &json, err) != 0 ||
-        sb_itsd_payload_encode(json.data, json.len, &token, err) != 0 ||
-        sb_itsd_sign_append(&st->signer,
-                            sb_itsd_issued_at(s->issued_at, ctx->now), &token,
-                            err) != 0)
-        goto out_free;
-    *out = sb_buf_steal(&token, NULL);
-    rc = *out ? 0 : sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-out_free:
-    sb_buf_free(&token);
-    sb_buf_free(&json);
+    rc = django_complete_login(st, &data, err);
+    if (rc == 0)
+        rc = sb_itsd_dumps(&st->signer, data, SB_JSON_PY_COMPACT, s->issued_at,
+                           ctx->now, out, err);
     json_decref(data);
     return rc;
 }

@@ -92,7 +92,8 @@ static int express_prepare(struct sb_profile *p, struct sb_err *err)
     }
     if (st->store_ttl == 0)
         st->store_ttl = EXPRESS_DEFAULT_TTL;
-    if (sb_codec_default_string(&st->store_prefix, EXPRESS_DEFAULT_PREFIX, err) != 0 ||
+    if (sb_codec_default_string(&st->store_prefix, EXPRESS_DEFAULT_PREFIX,
+                                err) != 0 ||
         sb_codec_default_string(&p->cookie.name, "connect.sid", err) != 0 ||
         sb_codec_default_string(&p->subject_field, "user_id", err) != 0)
         return -1;

@@ -434,14 +434,11 @@ static int flask_encode(const struct sb_profile *p, const struct sb_session *s,
                         struct sb_err *err)
 {
     const struct flask_state *st = p->codec_state;
-    struct sb_buf json, token;
     char ident[129];
     json_t *data;
     int rc = -1;
 
     *out = NULL;
-    sb_buf_init(&json);
-    sb_buf_init(&token);
     data = tag_value(s->data, 0);
     if (data == NULL)
         return sb_err_set(err, SB_ERR_INVALID_REQUEST,
@@ -458,17 +455,9 @@ static int flask_encode(const struct sb_profile *p, const struct sb_session *s,
             goto out_free;
         }
     }
-    if (sb_json_dump(data, SB_JSON_PY_COMPACT_SORTED, &json, err) != 0 ||
-        sb_itsd_payload_encode(json.data, json.len, &token, err) != 0 ||
-        sb_itsd_sign_append(&st->signer,
-                            sb_itsd_issued_at(s->issued_at, ctx->now), &token,
-                            err) != 0)
-        goto out_free;
-    *out = sb_buf_steal(&token, NULL);
-    rc = *out ? 0 : sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    rc = sb_itsd_dumps(&st->signer, data, SB_JSON_PY_COMPACT_SORTED,
+                       s->issued_at, ctx->now, out, err);
 out_free:
-    sb_buf_free(&token);
-    sb_buf_free(&json);
     json_decref(data);
     return rc;
 }

@@ -301,12 +301,7 @@ static int gorilla_prepare(struct sb_profile *p, struct sb_err *err)
         p->max_age = GORILLA_DEFAULT_MAX_AGE;
     if (p->cookie.max_age == -2)
         p->cookie.max_age = p->max_age;
-    if (p->subject_field == NULL) {
-        p->subject_field = strdup("user_id");
-        if (p->subject_field == NULL)
-            return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    }
-    return 0;
+    return sb_codec_default_string(&p->subject_field, "user_id", err);
 }
 
 /* ---- decode ------------------------------------------------------------ */

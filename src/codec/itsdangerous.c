@@ -194,13 +194,15 @@ int sb_itsd_unsign(const struct sb_itsd_signer *s, const char *what,
     return 0;
 }
 
-int sb_itsd_sign_append(const struct sb_itsd_signer *s, int64_t ts,
-                        struct sb_buf *b, struct sb_err *err)
+int sb_itsd_sign(const struct sb_itsd_signer *s, int64_t issued_at,
+                 int64_t now, struct sb_buf *b, char **out, struct sb_err *err)
 {
     unsigned char mac[SB_DIGEST_MAX];
     char tsbuf[TS_B64_MAX + 1], sig[SIG_B64_MAX + 3];
+    int64_t ts = issued_at > 0 ? issued_at : now;
     size_t n, ts_len;
 
+    *out = NULL;
     if (s->key_count == 0 || ts < 0)
         return sb_err_set(err, SB_ERR_INTERNAL,
                           "no signing key or a negative timestamp");
@@ -214,7 +216,8 @@ int sb_itsd_sign_append(const struct sb_itsd_signer *s, int64_t ts,
     n = sb_b64_encode(SB_B64_URL_NOPAD, mac, n, sig);
     if (sb_buf_append(b, &s->sep, 1) != 0 || sb_buf_append(b, sig, n) != 0)
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    return 0;
+    *out = sb_buf_steal(b, NULL);
+    return *out ? 0 : sb_err_set(err, SB_ERR_NOMEM, "out of memory");
 }
 
 int sb_itsd_check_age(const char *what, int64_t ts, int64_t now,
@@ -346,8 +349,11 @@ static int deflate_python(const char *src, size_t n, unsigned char **out,
     return 0;
 }
 
-int sb_itsd_payload_encode(const char *json, size_t len, struct sb_buf *b,
-                           struct sb_err *err)
+/* Appends the payload for json[0..len) to b: '.' b64url_nopad(zlib(json))
+ * when that is shorter than len - 1 bytes of zlib output (the rule both
+ * itsdangerous and Django apply), else b64url_nopad(json). */
+static int payload_encode(const char *json, size_t len, struct sb_buf *b,
+                          struct sb_err *err)
 {
     unsigned char *z = NULL;
     const void *src = json;
@@ -391,9 +397,22 @@ json_t *sb_itsd_parse_session(const char *what, const char *json,
     return v;
 }
 
-int64_t sb_itsd_issued_at(int64_t issued_at, int64_t now)
+int sb_itsd_dumps(const struct sb_itsd_signer *s, const json_t *data,
+                  enum sb_json_style style, int64_t issued_at, int64_t now,
+                  char **out, struct sb_err *err)
 {
-    return issued_at > 0 ? issued_at : now;
+    struct sb_buf json, token;
+    int rc = -1;
+
+    *out = NULL;
+    sb_buf_init(&json);
+    sb_buf_init(&token);
+    if (sb_json_dump(data, style, &json, err) == 0 &&
+        payload_encode(json.data, json.len, &token, err) == 0)
+        rc = sb_itsd_sign(s, issued_at, now, &token, out, err);
+    sb_buf_free(&token);
+    sb_buf_free(&json);
+    return rc;
 }
 
 int sb_itsd_parse_bool(const char *value, bool *out)

@@ -67,9 +67,11 @@ int sb_itsd_unsign(const struct sb_itsd_signer *s, const char *what,
                    const char *token, size_t len, struct sb_itsd_parts *out,
                    struct sb_err *err);
 
-/* Appends SEP TS SEP SIG to b, which holds VALUE, signing with keys[0]. */
-int sb_itsd_sign_append(const struct sb_itsd_signer *s, int64_t ts,
-                        struct sb_buf *b, struct sb_err *err);
+/* Signs the VALUE that b holds at issued_at (now when it is not set)
+ * with keys[0]: appends SEP TS SEP SIG and moves the token into *out, a
+ * new string the caller frees; b is left empty. */
+int sb_itsd_sign(const struct sb_itsd_signer *s, int64_t issued_at,
+                 int64_t now, struct sb_buf *b, char **out, struct sb_err *err);
 
 /* Applies the age rule: expired when now - ts > max_age; a timestamp in
  * the future is not_yet_valid when reject_future (itsdangerous), accepted
@@ -85,19 +87,19 @@ int sb_itsd_payload_decode(const char *what, const char *value, size_t len,
                            unsigned char **out, size_t *out_len,
                            struct sb_err *err);
 
-/* Appends the payload for json[0..len) to b: '.' b64url_nopad(zlib(json))
- * when that is shorter than len - 1 bytes of zlib output (the rule both
- * itsdangerous and Django apply), else b64url_nopad(json). */
-int sb_itsd_payload_encode(const char *json, size_t len, struct sb_buf *b,
-                           struct sb_err *err);
+/* The token itsdangerous' URLSafeTimedSerializer.dumps and Django's
+ * signing.dumps(compress=True) write for data: JSON in `style`, the
+ * payload ('.' b64url_nopad(zlib(json)) when that is shorter, else
+ * b64url_nopad(json)), signed as sb_itsd_sign() does.  *out is a new
+ * string the caller frees. */
+int sb_itsd_dumps(const struct sb_itsd_signer *s, const json_t *data,
+                  enum sb_json_style style, int64_t issued_at, int64_t now,
+                  char **out, struct sb_err *err);
 
 /* Parses a decoded payload as the session: a JSON object within the depth
  * cap.  A non-object is malformed.  Returns a new reference or NULL. */
 json_t *sb_itsd_parse_session(const char *what, const char *json,
                               size_t len, struct sb_err *err);
-
-/* The timestamp to sign for s: s->issued_at when set, else now. */
-int64_t sb_itsd_issued_at(int64_t issued_at, int64_t now);
 
 /* Parses a boolean option value (true/false/yes/no/on/off/1/0). */
 int sb_itsd_parse_bool(const char *value, bool *out);

@@ -191,9 +191,7 @@ static int jwt_prepare(struct sb_profile *p, struct sb_err *err)
         p->max_age = JWT_DEFAULT_MAX_AGE;
     if (p->cookie.max_age == -2)
         p->cookie.max_age = p->max_age;
-    if (p->cookie.name == NULL)
-        return sb_codec_set_string(&p->cookie.name, "access_token", err);
-    return 0;
+    return sb_codec_default_string(&p->cookie.name, "access_token", err);
 }
 
 /* ---- signatures ------------------------------------------------------- */

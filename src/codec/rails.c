@@ -184,13 +184,8 @@ static int rails_prepare(struct sb_profile *p, struct sb_err *err)
         p->cookie.max_age = p->max_age > 0 ? p->max_age : -1;
     if (p->cookie.samesite == SB_SAMESITE_UNSET)
         p->cookie.samesite = SB_SAMESITE_LAX;
-    if (p->subject_field == NULL) {
-        p->subject_field = strdup("user_id");
-        if (p->subject_field == NULL) {
-            sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-            goto out_clear;
-        }
-    }
+    if (sb_codec_default_string(&p->subject_field, "user_id", err) != 0)
+        goto out_clear;
     rc = 0;
 out_clear:
     sb_secrets_clear(&file);

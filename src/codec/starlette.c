@@ -35,9 +35,11 @@ static void starlette_release(struct sb_profile *p)
  * days also written as Max-Age, SameSite=Lax, HttpOnly. */
 static int starlette_prepare(struct sb_profile *p, struct sb_err *err)
 {
-    struct starlette_state *st;
+    struct starlette_state *st = sb_codec_state(p, sizeof(*st), err);
     enum sb_digest d = SB_SHA1;
 
+    if (st == NULL)
+        return -1;
     if (p->secrets.count == 0)
         return sb_err_set(err, SB_ERR_CONFIG,
                           "format starlette needs secrets_file (the "
@@ -47,10 +49,6 @@ static int starlette_prepare(struct sb_profile *p, struct sb_err *err)
     if (p->serializer != NULL && strcmp(p->serializer, "json") != 0)
         return sb_err_set(err, SB_ERR_CONFIG,
                           "format starlette supports serializer json only");
-    st = calloc(1, sizeof(*st));
-    if (st == NULL)
-        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    p->codec_state = st;
     st->signer.sep = '.';
     st->signer.ts_style = SB_ITSD_TS_B64INT;
     if (sb_itsd_signer_add_keys(&st->signer, &p->secrets, d,
@@ -64,9 +62,7 @@ static int starlette_prepare(struct sb_profile *p, struct sb_err *err)
         p->cookie.max_age = p->max_age;
     if (p->cookie.samesite == SB_SAMESITE_UNSET)
         p->cookie.samesite = SB_SAMESITE_LAX;
-    if (p->cookie.name == NULL && (p->cookie.name = strdup("session")) == NULL)
-        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-    return 0;
+    return sb_codec_default_string(&p->cookie.name, "session", err);
 }
 
 /* Verifies a SessionMiddleware cookie: signature, then the age rule
@@ -133,12 +129,7 @@ static int starlette_encode(const struct sb_profile *p,
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         goto out_free;
     }
-    if (sb_itsd_sign_append(&st->signer,
-                            sb_itsd_issued_at(s->issued_at, ctx->now), &token,
-                            err) != 0)
-        goto out_free;
-    *out = sb_buf_steal(&token, NULL);
-    rc = *out ? 0 : sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    rc = sb_itsd_sign(&st->signer, s->issued_at, ctx->now, &token, out, err);
 out_free:
     free(text);
     sb_buf_free(&token);

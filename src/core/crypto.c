@@ -59,7 +59,8 @@ size_t sb_hmac(enum sb_digest d, const void *key, size_t key_len,
 {
     unsigned int len = 0;
 
-    if (HMAC(sb_digest_md(d), key, (int)key_len, msg, msg_len, out, &len) == NULL)
+    if (HMAC(sb_digest_md(d), key, (int)key_len, msg, msg_len, out,
+             &len) == NULL)
         return 0;
     return len;
 }

@@ -7,143 +7,71 @@
  *   (express, HS256 ... ES512). */
 #include <jwt.h>
 #include <openssl/pem.h>
-#include <sched.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "sessionbridge/codec.h"
-#include "sessionbridge/log.h"
-#include "sessionbridge/profile.h"
+#include "bench_util.h"
 
-#define NOW 1793491200
 #define SECRET "bench-secret-0123456789abcdef0123456789"
 
-static double seconds = 1.0;
-static const char *only; /* NULL = every format and alg */
+static const char *const secrets[] = {SECRET, NULL};
+static struct bench_args args;
 
-static bool wanted(const char *what)
+/* This table's line: name, operation, rate (no cookie size). */
+static void report(const char *what, const char *op, double rate,
+                   size_t cookie_len)
 {
-    return only == NULL || strcmp(only, what) == 0;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* A prepared profile, as config.c builds one; exits on failure. */
-static void make_profile(struct sb_profile *p, const char *format,
-                         const char *secret, const char *const *kv)
-{
-    struct sb_err err = {0};
-    size_t i;
-
-    memset(p, 0, sizeof(*p));
-    p->cookie.httponly = true;
-    p->cookie.max_age = -2;
-    p->name = strdup("bench");
-    p->codec = sb_codec_find(format);
-    p->sid_field = strdup("_sb_sid");
-    p->cookie.path = strdup("/");
-    if (secret != NULL)
-        sb_secrets_append(&p->secrets, secret, strlen(secret), &err);
-    for (i = 0; kv != NULL && kv[i] != NULL; i += 2) {
-        if (p->codec->configure(p, kv[i], kv[i + 1], &err) != 0)
-            goto fail;
-    }
-    if (p->codec->prepare(p, &err) == 0)
-        return;
-fail:
-    fprintf(stderr, "profile %s: %s\n", format, err.msg);
-    exit(1);
-}
-
-/* A session like a logged-in user's: sid, subject, two data fields. */
-static void make_session(struct sb_session *s)
-{
-    sb_session_init(s);
-    strcpy(s->sid, "Xq3RfZ2vN8kLpW4tY7uB1cD5eG9hJ0mA");
-    s->subject = strdup("42");
-    s->issued_at = NOW;
-    s->expires_at = NOW + 3600;
-    s->data = json_pack("{s:s, s:s}", "name", "alice", "role", "admin");
-}
-
-static void report(const char *what, const char *op, long n, double dt)
-{
-    printf("%-10s %-16s %12.0f ops/s\n", what, op, n / dt);
+    printf("%-10s %-16s %12.0f ops/s\n", what, op, rate);
     fflush(stdout);
 }
 
-/* Encodes once, then times decode+verify and encode of profile p. */
-static char *bench_profile(const char *what, struct sb_profile *p)
+/* Times decode+verify and encode of profile p; returns the token decoded
+ * (caller frees), for libjwt. */
+static char *bench_profile_line(const char *what, struct sb_profile *p)
 {
-    struct sb_codec_ctx ctx = {.now = NOW + 10};
-    struct sb_session s, out;
-    struct sb_err err = {0};
-    char *tok = NULL, *again;
-    double t0, dt;
-    long n = 0, i;
+    struct sb_codec_ctx ctx = {.now = BENCH_NOW + 10};
+    struct sb_session s;
+    char *tok;
 
-    make_session(&s);
-    if (sb_credential_encode(p, &s, &ctx, &tok, &err) != 0) {
-        fprintf(stderr, "%s: encode: %s\n", what, err.msg);
-        exit(1);
-    }
-    t0 = now_s();
-    do {
-        for (i = 0; i < 64; i++, n++) {
-            sb_session_init(&out);
-            if (sb_credential_decode(p, tok, strlen(tok), &ctx, &out,
-                                     &err) != 0) {
-                fprintf(stderr, "%s: decode: %s\n", what, err.msg);
-                exit(1);
-            }
-            sb_session_reset(&out);
-        }
-    } while ((dt = now_s() - t0) < seconds);
-    report(what, "decode+verify", n, dt);
-    n = 0;
-    t0 = now_s();
-    do {
-        for (i = 0; i < 16; i++, n++) {
-            if (sb_credential_encode(p, &s, &ctx, &again, &err) != 0)
-                exit(1);
-            free(again);
-        }
-    } while ((dt = now_s() - t0) < seconds);
-    report(what, "encode", n, dt);
+    bench_session(&s);
+    tok = bench_codec(what, p, &ctx, &s, args.seconds, report);
     sb_session_reset(&s);
     return tok;
 }
 
+/* A libjwt 1.10 jwt_decode call: the token and the key as bytes. */
+struct libjwt_decode {
+    const char *what;
+    const char *tok;
+    const unsigned char *key;
+    int key_len;
+};
+
+static int libjwt_decode_op(void *arg)
+{
+    const struct libjwt_decode *d = arg;
+    jwt_t *j;
+
+    if (jwt_decode(&j, d->tok, d->key, d->key_len) != 0) {
+        fprintf(stderr, "%s: libjwt refused the token\n", d->what);
+        return -1;
+    }
+    jwt_free(j);
+    return 0;
+}
+
 /* libjwt 1.10 jwt_decode of the same token with the key as bytes (it
- * parses a PEM on every call). */
+ * parses a PEM on every call); no line when libjwt refuses it. */
 static void bench_libjwt(const char *what, const char *tok,
                          const unsigned char *key, int key_len)
 {
-    double t0, dt;
-    long n = 0, i;
-    jwt_t *j;
+    struct libjwt_decode d = {what, tok, key, key_len};
+    double rate = bench_rate(args.seconds, 16, libjwt_decode_op, &d);
 
-    t0 = now_s();
-    do {
-        for (i = 0; i < 16; i++, n++) {
-            if (jwt_decode(&j, tok, key, key_len) != 0) {
-                fprintf(stderr, "%s: libjwt refused the token\n", what);
-                return;
-            }
-            jwt_free(j);
-        }
-    } while ((dt = now_s() - t0) < seconds);
-    report(what, "libjwt decode", n, dt);
+    if (rate >= 0)
+        report(what, "libjwt decode", rate, 0);
 }
 
 static char *read_file(const char *path, int *len)
@@ -181,20 +109,12 @@ int main(int argc, char **argv)
         {"ES512", es512},
     };
     struct sb_profile p;
-    cpu_set_t one;
     size_t i;
     char *tok;
     int len;
     char *pem;
 
-    if (argc > 1)
-        seconds = atof(argv[1]) > 0 ? atof(argv[1]) : 1.0;
-    if (argc > 2)
-        only = argv[2];
-    sb_log_set_level(SB_LOG_ERROR);
-    CPU_ZERO(&one);
-    CPU_SET(0, &one);
-    sched_setaffinity(0, sizeof(one), &one);
+    bench_start(argc, argv, &args);
     if (mkdtemp(dir) == NULL)
         return 1;
     snprintf(rs384, sizeof(rs384), "%s/rs.pem", dir);
@@ -204,19 +124,19 @@ int main(int argc, char **argv)
     write_key(es384, EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384"));
     write_key(es512, EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521"));
 
-    printf("one core, %.1f s per measurement\n", seconds);
-    if (wanted("express")) {
-        make_profile(&p, "express", SECRET, kv_ex);
-        free(bench_profile("express", &p));
+    printf("one core, %.1f s per measurement\n", args.seconds);
+    if (bench_wanted(&args, "express")) {
+        fuzz_profile(&p, "express", secrets, kv_ex);
+        free(bench_profile_line("express", &p));
         sb_profile_free(&p);
     }
 
     for (i = 0; i < 3; i++) {
         const char *kv[] = {"alg", hs[i], NULL};
-        if (!wanted(hs[i]))
+        if (!bench_wanted(&args, hs[i]))
             continue;
-        make_profile(&p, "jwt", SECRET, kv);
-        tok = bench_profile(hs[i], &p);
+        fuzz_profile(&p, "jwt", secrets, kv);
+        tok = bench_profile_line(hs[i], &p);
         if (i == 0)
             bench_libjwt(hs[i], tok, (const unsigned char *)SECRET,
                          (int)strlen(SECRET));
@@ -226,10 +146,10 @@ int main(int argc, char **argv)
     for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const char *kv[] = {"alg", keys[i][0], "private_key_file", keys[i][1],
                             NULL};
-        if (!wanted(keys[i][0]))
+        if (!bench_wanted(&args, keys[i][0]))
             continue;
-        make_profile(&p, "jwt", NULL, kv);
-        tok = bench_profile(keys[i][0], &p);
+        fuzz_profile(&p, "jwt", NULL, kv);
+        tok = bench_profile_line(keys[i][0], &p);
         if (i == 0 || i == 3) {
             pem = read_file(i == 0 ? SB_SHARED_DIR
                             "/vectors/test-only-jwt-rs256-public.pem"

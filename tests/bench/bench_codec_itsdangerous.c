@@ -6,19 +6,16 @@
  *   SECONDS per measurement (default 1); NAME runs only that line
  *   (flask, flask-zlib, flask-login, starlette, starlette-big, django,
  *   django-zlib). */
-#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "sessionbridge/codec.h"
-#include "sessionbridge/log.h"
-#include "sessionbridge/profile.h"
+#include "bench_util.h"
 
-#define NOW 1793491200
 #define SECRET "bench-secret-0123456789abcdef0123456789"
+
+static const char *const secrets[] = {SECRET, NULL};
 
 /* One line of the table. */
 struct bench_case {
@@ -29,55 +26,17 @@ struct bench_case {
                               format compresses */
 };
 
-static double seconds = 1.0;
+static struct bench_args args;
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* A prepared profile, as config.c builds one; exits on failure. */
-static void make_profile(struct sb_profile *p, const struct bench_case *c)
-{
-    struct sb_err err = {0};
-    size_t i;
-
-    memset(p, 0, sizeof(*p));
-    p->cookie.httponly = true;
-    p->cookie.max_age = -2;
-    p->name = strdup("bench");
-    p->codec = sb_codec_find(c->format);
-    p->sid_field = strdup("_sb_sid");
-    p->cookie.path = strdup("/");
-    sb_secrets_append(&p->secrets, SECRET, strlen(SECRET), &err);
-    for (i = 0; c->kv != NULL && c->kv[i] != NULL; i += 2) {
-        if (p->codec->configure(p, c->kv[i], c->kv[i + 1], &err) != 0)
-            goto fail;
-    }
-    if (p->codec->prepare(p, &err) == 0)
-        return;
-fail:
-    fprintf(stderr, "profile %s: %s\n", c->name, err.msg);
-    exit(1);
-}
-
-/* A logged-in user's session: sid, subject, two fields, and with `big` a
- * 40-entry page history (about 600 bytes of JSON). */
+/* bench_session(), and with `big` a 40-entry page history (about 600
+ * bytes of JSON). */
 static void make_session(struct sb_session *s, bool big)
 {
     json_t *hist;
     char page[32];
     int i;
 
-    sb_session_init(s);
-    strcpy(s->sid, "Xq3RfZ2vN8kLpW4tY7uB1cD5eG9hJ0mA");
-    s->subject = strdup("42");
-    s->issued_at = NOW;
-    s->expires_at = NOW + 3600;
-    s->data = json_pack("{s:s, s:s}", "name", "alice", "role", "admin");
+    bench_session(s);
     if (big) {
         hist = json_array();
         for (i = 0; i < 40; i++) {
@@ -88,58 +47,28 @@ static void make_session(struct sb_session *s, bool big)
     }
 }
 
-static void report(const char *what, const char *op, long n, double dt,
-                   size_t len)
+/* This table's line: name, operation, rate and cookie size. */
+static void report(const char *what, const char *op, double rate,
+                   size_t cookie_len)
 {
-    printf("%-14s %-14s %12.0f ops/s   (%zu-byte cookie)\n", what, op,
-           n / dt, len);
+    printf("%-14s %-14s %12.0f ops/s   (%zu-byte cookie)\n", what, op, rate,
+           cookie_len);
     fflush(stdout);
 }
 
-/* Encodes once, then times decode+verify (the full sb_credential_decode
- * path) and encode of case c. */
+/* Times decode+verify (the full sb_credential_decode path) and encode of
+ * case c. */
 static void bench_case(const struct bench_case *c)
 {
-    struct sb_codec_ctx ctx = {.now = NOW + 10,
+    struct sb_codec_ctx ctx = {.now = BENCH_NOW + 10,
                                .client_addr = "203.0.113.7",
                                .user_agent = "Mozilla/5.0 (bench)"};
     struct sb_profile p;
-    struct sb_session s, out;
-    struct sb_err err = {0};
-    char *tok = NULL, *again;
-    double t0, dt;
-    long n = 0, i;
+    struct sb_session s;
 
-    make_profile(&p, c);
+    fuzz_profile(&p, c->format, secrets, c->kv);
     make_session(&s, c->big);
-    if (sb_credential_encode(&p, &s, &ctx, &tok, &err) != 0) {
-        fprintf(stderr, "%s: encode: %s\n", c->name, err.msg);
-        exit(1);
-    }
-    t0 = now_s();
-    do {
-        for (i = 0; i < 64; i++, n++) {
-            sb_session_init(&out);
-            if (sb_credential_decode(&p, tok, strlen(tok), &ctx, &out,
-                                     &err) != 0) {
-                fprintf(stderr, "%s: decode: %s\n", c->name, err.msg);
-                exit(1);
-            }
-            sb_session_reset(&out);
-        }
-    } while ((dt = now_s() - t0) < seconds);
-    report(c->name, "decode+verify", n, dt, strlen(tok));
-    n = 0;
-    t0 = now_s();
-    do {
-        for (i = 0; i < 16; i++, n++) {
-            if (sb_credential_encode(&p, &s, &ctx, &again, &err) != 0)
-                exit(1);
-            free(again);
-        }
-    } while ((dt = now_s() - t0) < seconds);
-    report(c->name, "encode", n, dt, strlen(tok));
-    free(tok);
+    free(bench_codec(c->name, &p, &ctx, &s, args.seconds, report));
     sb_session_reset(&s);
     sb_profile_free(&p);
 }
@@ -159,19 +88,12 @@ int main(int argc, char **argv)
         {"django", "django", django_kv, false},
         {"django-zlib", "django", django_kv, true},
     };
-    const char *only = argc > 2 ? argv[2] : NULL;
-    cpu_set_t one;
     size_t i;
 
-    if (argc > 1)
-        seconds = atof(argv[1]) > 0 ? atof(argv[1]) : 1.0;
-    sb_log_set_level(SB_LOG_ERROR);
-    CPU_ZERO(&one);
-    CPU_SET(0, &one);
-    sched_setaffinity(0, sizeof(one), &one);
-    printf("one core, %.1f s per measurement\n", seconds);
+    bench_start(argc, argv, &args);
+    printf("one core, %.1f s per measurement\n", args.seconds);
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        if (only == NULL || strcmp(only, cases[i].name) == 0)
+        if (bench_wanted(&args, cases[i].name))
             bench_case(&cases[i]);
     }
     return 0;

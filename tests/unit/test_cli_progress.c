@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/progress.c"
+#include "unit_run.h"
 
 /* Visible columns of s: every byte except ANSI escape sequences. */
 static size_t visible(const char *s)
@@ -201,11 +202,5 @@ static Suite *progress_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(progress_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return unit_run(progress_suite());
 }

@@ -9,6 +9,7 @@
 #include "codec_fixture.h"
 #include "sessionbridge/express.h"
 #include "sessionbridge/jsonutil.h"
+#include "unit_run.h"
 
 static const char *const vector_secrets[] = {FIX_SECRET, FIX_OLD_SECRET, NULL};
 
@@ -21,11 +22,6 @@ static const char *const vector_secrets[] = {FIX_SECRET, FIX_OLD_SECRET, NULL};
     "\"user_id\":42,\"username\":\"alice\"}"
 #define PLAIN_EXPIRES 1795429817LL /* 2026-11-23T10:30:17Z */
 
-static const char *str_field(const json_t *v, const char *key)
-{
-    return json_string_value(json_object_get(v, key));
-}
-
 /* Every express vector: decode with the vector's secret list at its time,
  * and check what the bridge can judge from the cookie alone. */
 START_TEST(test_vectors)
@@ -36,9 +32,9 @@ START_TEST(test_vectors)
 
     fix_profile(&p, "ex", "express", vector_secrets, NULL);
     json_array_foreach(vs, i, v) {
-        const char *name = str_field(v, "name");
-        const char *token = str_field(v, "token");
-        const char *expect = str_field(v, "expect");
+        const char *name = fix_str(v, "name");
+        const char *token = fix_str(v, "token");
+        const char *expect = fix_str(v, "expect");
         struct sb_codec_ctx ctx = {.now = fix_vector_now(v)};
         struct sb_session s;
         struct sb_err err = {0};
@@ -59,7 +55,7 @@ START_TEST(test_vectors)
                 ck_assert(json_equal(s.data,
                                      json_object_get(v, "expected_payload")));
             } else {
-                const char *key = str_field(v, "redis_key");
+                const char *key = fix_str(v, "redis_key");
                 ck_assert_uint_eq(json_object_size(s.data), 0);
                 ck_assert_mem_eq(token + 2, s.sid, strlen(s.sid));
                 ck_assert_int_eq(token[2 + strlen(s.sid)], '.');
@@ -87,9 +83,9 @@ START_TEST(test_vector_reencode)
 
     fix_profile(&p, "ex", "express", vector_secrets, NULL);
     json_array_foreach(vs, i, v) {
-        const char *token = str_field(v, "token");
-        const char *wire = str_field(v, "token_on_wire");
-        const char *hdr = str_field(v, "set_cookie_header");
+        const char *token = fix_str(v, "token");
+        const char *wire = fix_str(v, "token_on_wire");
+        const char *hdr = fix_str(v, "set_cookie_header");
         struct sb_codec_ctx ctx = {.now = FIX_VERIFY_NOW};
         struct sb_session s;
         struct sb_err err = {0};
@@ -100,7 +96,7 @@ START_TEST(test_vector_reencode)
                                    &err);
         ck_assert_int_eq(n, (long)strlen(token));
         ck_assert_str_eq(buf, token);
-        if (strcmp(str_field(v, "name"), "express-plain") != 0)
+        if (strcmp(fix_str(v, "name"), "express-plain") != 0)
             continue;
         sb_session_init(&s);
         ck_assert_int_eq(sb_credential_decode(&p, token, strlen(token), &ctx,
@@ -128,57 +124,52 @@ END_TEST
  * with its TTL; express-expired's record is past its expiry. */
 START_TEST(test_record_vectors)
 {
-    json_t *vs = fix_vectors("express"), *v;
+    json_t *vs = fix_vectors("express");
+    const json_t *plain = fix_vector(vs, "express-plain");
+    const json_t *expired = fix_vector(vs, "express-expired");
+    const char *rec_json = fix_str(plain, "expected_payload_json");
+    char *text = json_dumps(json_object_get(expired, "rejected_store_value"),
+                            JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int64_t now_ms = fix_vector_now(plain) * 1000;
+    struct sb_express_record rec;
     struct sb_profile p;
-    size_t i;
+    struct sb_session s;
+    struct sb_err err = {0};
 
     fix_profile(&p, "ex", "express", vector_secrets, NULL);
-    json_array_foreach(vs, i, v) {
-        const char *name = str_field(v, "name");
-        const char *rec_json = str_field(v, "expected_payload_json");
-        int64_t now_ms = fix_vector_now(v) * 1000;
-        struct sb_express_record rec;
-        struct sb_session s;
-        struct sb_err err = {0};
+    sb_session_init(&s);
+    ck_assert_ptr_nonnull(rec_json);
+    strcpy(s.sid, "Xq3RfZ2vN8kLpW4tY7uB1cD5eG9hJ0mA");
+    ck_assert_int_eq(sb_express_record_parse(&p, rec_json, strlen(rec_json),
+                                             now_ms, &s, &err), 0);
+    ck_assert_str_eq(s.sid, "Xq3RfZ2vN8kLpW4tY7uB1cD5eG9hJ0mA");
+    ck_assert_str_eq(s.subject, "42");
+    ck_assert_int_eq(s.expires_at, PLAIN_EXPIRES + 1);
+    ck_assert_ptr_null(json_object_get(s.data, "cookie"));
+    ck_assert_int_eq(json_integer_value(json_object_get(s.data, "user_id")),
+                     42);
+    s.expires_at = PLAIN_EXPIRES;
+    ck_assert_int_eq(sb_express_record_build(&p, &s,
+                                             PLAIN_EXPIRES * 1000 - 86400000,
+                                             &rec, &err), 0);
+    ck_assert_str_eq(rec.key, fix_str(plain, "redis_key"));
+    ck_assert_str_eq(rec.value, PLAIN_RECORD);
+    ck_assert_uint_eq(rec.value_len, strlen(PLAIN_RECORD));
+    ck_assert_int_eq(rec.ttl, json_integer_value(
+                                  json_object_get(plain, "redis_ttl_s")));
+    sb_express_record_free(&rec);
+    sb_session_reset(&s);
 
-        sb_session_init(&s);
-        if (strcmp(name, "express-plain") == 0) {
-            ck_assert_ptr_nonnull(rec_json);
-            strcpy(s.sid, "Xq3RfZ2vN8kLpW4tY7uB1cD5eG9hJ0mA");
-            ck_assert_int_eq(sb_express_record_parse(&p, rec_json,
-                                                     strlen(rec_json), now_ms,
-                                                     &s, &err), 0);
-            ck_assert_str_eq(s.sid, "Xq3RfZ2vN8kLpW4tY7uB1cD5eG9hJ0mA");
-            ck_assert_str_eq(s.subject, "42");
-            ck_assert_int_eq(s.expires_at, PLAIN_EXPIRES + 1);
-            ck_assert_ptr_null(json_object_get(s.data, "cookie"));
-            ck_assert_int_eq(json_integer_value(json_object_get(s.data,
-                                                                "user_id")),
-                             42);
-            s.expires_at = PLAIN_EXPIRES;
-            ck_assert_int_eq(sb_express_record_build(
-                                 &p, &s, PLAIN_EXPIRES * 1000 - 86400000,
-                                 &rec, &err), 0);
-            ck_assert_str_eq(rec.key, str_field(v, "redis_key"));
-            ck_assert_str_eq(rec.value, PLAIN_RECORD);
-            ck_assert_uint_eq(rec.value_len, strlen(PLAIN_RECORD));
-            ck_assert_int_eq(rec.ttl, json_integer_value(
-                                          json_object_get(v, "redis_ttl_s")));
-            sb_express_record_free(&rec);
-        } else if (strcmp(name, "express-expired") == 0) {
-            json_t *past = json_object_get(v, "rejected_store_value");
-            char *text = json_dumps(past, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            ck_assert_int_eq(sb_express_record_parse(&p, text, strlen(text),
-                                                     now_ms, &s, &err), -1);
-            ck_assert_int_eq(err.code, SB_ERR_EXPIRED);
-            ck_assert_ptr_null(s.data);
-            /* connect-redis would DEL instead of SET */
-            ck_assert_int_le(sb_express_record_ttl(&p, 1790035200000LL,
-                                                   now_ms), 0);
-            free(text);
-        }
-        sb_session_reset(&s);
-    }
+    now_ms = fix_vector_now(expired) * 1000;
+    sb_session_init(&s);
+    ck_assert_int_eq(sb_express_record_parse(&p, text, strlen(text), now_ms,
+                                             &s, &err), -1);
+    ck_assert_int_eq(err.code, SB_ERR_EXPIRED);
+    ck_assert_ptr_null(s.data);
+    /* connect-redis would DEL instead of SET */
+    ck_assert_int_le(sb_express_record_ttl(&p, 1790035200000LL, now_ms), 0);
+    sb_session_reset(&s);
+    free(text);
     sb_profile_free(&p);
     json_decref(vs);
 }
@@ -375,8 +366,6 @@ int main(void)
 {
     Suite *s = suite_create("codec_express");
     TCase *tc = tcase_create("express");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_vectors);
     tcase_add_test(tc, test_vector_reencode);
@@ -387,9 +376,5 @@ int main(void)
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_encode);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return unit_run(s);
 }

@@ -14,16 +14,12 @@
 #include "codec_fixture.h"
 #include "sessionbridge/jsonutil.h"
 #include "sessionbridge/jwks.h"
+#include "unit_run.h"
 
 #define RS_PUB FIX_KEYS "test-only-jwt-rs256-public.pem"
 #define RS_PRIV FIX_KEYS "test-only-jwt-rs256-private.pem"
 #define ES_PUB FIX_KEYS "test-only-jwt-es256-public.pem"
 #define ES_PRIV FIX_KEYS "test-only-jwt-es256-private.pem"
-
-static const char *str_field(const json_t *v, const char *key)
-{
-    return json_string_value(json_object_get(v, key));
-}
 
 /* Builds the profile a vector's secret_or_key_params describe. */
 static void vector_profile(const json_t *v, struct sb_profile *p)
@@ -31,9 +27,9 @@ static void vector_profile(const json_t *v, struct sb_profile *p)
     const json_t *params = json_object_get(v, "secret_or_key_params");
     const char *alg = json_string_value(
         json_array_get(json_object_get(params, "algorithms_allowed"), 0));
-    const char *secret = str_field(params, "secret_utf8");
-    const char *pem = str_field(params, "public_key_pem");
-    const char *kid = str_field(params, "kid");
+    const char *secret = fix_str(params, "secret_utf8");
+    const char *pem = fix_str(params, "public_key_pem");
+    const char *kid = fix_str(params, "kid");
     const char *secrets[] = {secret, NULL};
     const char *kv[10];
     char leeway[32], path[512];
@@ -55,7 +51,7 @@ static void vector_profile(const json_t *v, struct sb_profile *p)
         kv[n++] = kid;
     }
     kv[n] = NULL;
-    fix_profile(p, str_field(v, "name"), "jwt", secret ? secrets : NULL, kv);
+    fix_profile(p, fix_str(v, "name"), "jwt", secret ? secrets : NULL, kv);
 }
 
 static enum sb_err_code expected_code(const char *expect)
@@ -79,9 +75,9 @@ START_TEST(test_vectors)
     size_t i;
 
     json_array_foreach(vs, i, v) {
-        const char *name = str_field(v, "name");
-        const char *token = str_field(v, "token");
-        enum sb_err_code want = expected_code(str_field(v, "expect"));
+        const char *name = fix_str(v, "name");
+        const char *token = fix_str(v, "token");
+        enum sb_err_code want = expected_code(fix_str(v, "expect"));
         struct sb_codec_ctx ctx = {.now = fix_vector_now(v)};
         const json_t *claims = json_object_get(v, "expected_payload");
         struct sb_profile p;
@@ -99,14 +95,14 @@ START_TEST(test_vectors)
             ck_assert_ptr_null(s.subject);
         } else {
             ck_assert_msg(rc == 0, "%s: %s", name, err.msg);
-            ck_assert_str_eq(s.subject, str_field(claims, "sub"));
-            ck_assert_str_eq(s.sid, str_field(claims, "sid"));
+            ck_assert_str_eq(s.subject, fix_str(claims, "sub"));
+            ck_assert_str_eq(s.sid, fix_str(claims, "sid"));
             ck_assert_int_eq(s.issued_at,
                              json_integer_value(json_object_get(claims, "iat")));
             ck_assert_int_eq(s.expires_at,
                              json_integer_value(json_object_get(claims, "exp")));
             ck_assert_uint_eq(json_object_size(s.data), 1);
-            ck_assert_str_eq(str_field(s.data, "name"), "alice");
+            ck_assert_str_eq(fix_str(s.data, "name"), "alice");
         }
         sb_session_reset(&s);
         sb_profile_free(&p);
@@ -282,11 +278,11 @@ START_TEST(test_hs_rotation)
 
     fix_profile(&p, "rot", "jwt", secrets, kv);
     json_array_foreach(vs, i, v) {
-        if (strcmp(str_field(v, "name"), "jwt-hs256") != 0)
+        if (strcmp(fix_str(v, "name"), "jwt-hs256") != 0)
             continue;
         sb_session_init(&s);
-        ck_assert_int_eq(sb_credential_decode(&p, str_field(v, "token"),
-                                              strlen(str_field(v, "token")),
+        ck_assert_int_eq(sb_credential_decode(&p, fix_str(v, "token"),
+                                              strlen(fix_str(v, "token")),
                                               &ctx, &s, &err), 0);
         ck_assert_int_eq(sb_credential_encode(&p, &s, &ctx, &mine, &err), 0);
         ref = fix_jwt_hmac(EVP_sha256(),
@@ -343,10 +339,10 @@ START_TEST(test_key_directory)
     list[0] = &p;
     ck_assert_int_eq(sb_jwks_build(list, 1, &jwks, &err), 0);
     ck_assert_uint_eq(json_array_size(json_object_get(jwks, "keys")), 2);
-    ck_assert_str_eq(str_field(json_array_get(json_object_get(jwks, "keys"), 0),
-                               "kid"), "2026-11");
-    ck_assert_str_eq(str_field(json_array_get(json_object_get(jwks, "keys"), 1),
-                               "kid"), "2026-10");
+    ck_assert_str_eq(fix_str(json_array_get(json_object_get(jwks, "keys"), 0),
+                             "kid"), "2026-11");
+    ck_assert_str_eq(fix_str(json_array_get(json_object_get(jwks, "keys"), 1),
+                             "kid"), "2026-10");
     json_decref(jwks);
 
     sb_session_init(&s);
@@ -798,8 +794,8 @@ static char *table_token(const struct bad_input *b, const json_t *vectors)
     switch (b->kind) {
     case T_VECTOR:
         json_array_foreach(vectors, i, v) {
-            if (strcmp(str_field(v, "name"), b->a) == 0)
-                return strdup(str_field(v, "token"));
+            if (strcmp(fix_str(v, "name"), b->a) == 0)
+                return strdup(fix_str(v, "token"));
         }
         ck_abort_msg("no vector %s", b->a);
         return NULL;
@@ -895,8 +891,6 @@ int main(void)
 {
     Suite *s = suite_create("codec_jwt");
     TCase *tc = tcase_create("jwt");
-    SRunner *sr;
-    int failed;
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_vectors);
@@ -909,9 +903,5 @@ int main(void)
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_bad_inputs);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return unit_run(s);
 }

@@ -11,6 +11,7 @@
 
 #include "codec/rails_internal.h"
 #include "codec_fixture.h"
+#include "unit_run.h"
 
 #define COOKIE "_myapp_session"
 /* PBKDF2-HMAC-SHA1("s3cr3t-test-key", "authenticated encrypted cookie",
@@ -21,76 +22,9 @@
 
 static const char *const secret[] = {FIX_SECRET, NULL};
 
-/* Builds a rails profile with cookie name `cookie`, secrets_file lines
- * and codec keys kv; max_age as config.c would set it. */
-static int build_v(struct sb_profile *p, const char *cookie,
-                   const char *const *secrets, const char *const *kv,
-                   int64_t max_age, struct sb_err *err)
-{
-    size_t i;
-
-    memset(p, 0, sizeof(*p));
-    p->cookie.httponly = true;
-    p->cookie.max_age = -2;
-    p->name = strdup("rails");
-    p->codec = sb_codec_find("rails");
-    ck_assert_ptr_nonnull(p->codec);
-    p->sid_field = strdup("_sb_sid");
-    p->cookie.path = strdup("/");
-    p->cookie.name = strdup(cookie);
-    p->max_age = max_age;
-    for (i = 0; secrets != NULL && secrets[i] != NULL; i++)
-        ck_assert_int_eq(sb_secrets_append(&p->secrets, secrets[i],
-                                           strlen(secrets[i]), err), 0);
-    for (i = 0; kv != NULL && kv[i] != NULL; i += 2) {
-        if (p->codec->configure(p, kv[i], kv[i + 1], err) != 0)
-            goto err_free;
-    }
-    if (p->codec->prepare(p, err) != 0)
-        goto err_free;
-    if (p->cookie.max_age == -2)
-        p->cookie.max_age = -1;
-    return 0;
-
-err_free:
-    sb_profile_free(p);
-    return -1;
-}
-
-static void build(struct sb_profile *p, const char *cookie,
-                  const char *const *secrets, const char *const *kv,
-                  int64_t max_age)
-{
-    struct sb_err err = {0};
-
-    if (build_v(p, cookie, secrets, kv, max_age, &err) != 0)
-        ck_abort_msg("profile: %s", err.msg);
-}
-
-static const char *str_field(const json_t *v, const char *key)
-{
-    return json_string_value(json_object_get(v, key));
-}
-
-static json_t *parse(const char *text)
-{
-    json_error_t jerr;
-    json_t *v = json_loads(text, 0, &jerr);
-
-    ck_assert_msg(v != NULL, "bad test JSON: %s", jerr.text);
-    return v;
-}
-
-static void unhex(const char *hex, unsigned char *out)
-{
-    size_t i;
-
-    for (i = 0; i < strlen(hex) / 2; i++) {
-        unsigned v;
-        ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-        out[i] = (unsigned char)v;
-    }
-}
+/* Rails has no default cookie name (the purpose names it): the one every
+ * profile here uses unless a test says otherwise. */
+static const char *const kv_cookie[] = {"cookie_name", COOKIE, NULL};
 
 /* MessageEncryptor#encrypt_and_sign by hand with the vectors' derived key
  * (or `key` when not NULL): b64(ct)--b64(iv)--b64(tag), the tag cut to
@@ -99,12 +33,14 @@ static char *seal(const void *plain, size_t n, const unsigned char *key,
                   size_t tag_len)
 {
     static const unsigned char iv[12] = {7, 7, 7, 7};
-    unsigned char k[32], tag[16], *ct = malloc(n + 16);
+    unsigned char tag[16], *ct = malloc(n + 16), *k;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     char *tok = NULL;
     int len = 0, fin = 0;
+    size_t kn;
 
-    unhex(KEY_HEX, k);
+    k = fix_unhex(KEY_HEX, &kn);
+    ck_assert_uint_eq(kn, 32);
     ck_assert_int_eq(EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL,
                                         key ? key : k, iv), 1);
     ck_assert_int_eq(EVP_EncryptUpdate(c, ct, &len, plain, (int)n), 1);
@@ -118,6 +54,7 @@ static char *seal(const void *plain, size_t n, const unsigned char *key,
     fix_append(&tok, "--");
     fix_append_b64(&tok, SB_B64_STD_PAD, tag, tag_len);
     free(ct);
+    free(k);
     return tok;
 }
 
@@ -125,14 +62,16 @@ static char *seal(const void *plain, size_t n, const unsigned char *key,
  * (caller frees). */
 static char *open_token(const char *tok, const unsigned char *key)
 {
-    unsigned char k[32], ct[4096], iv[64], tag[64];
+    unsigned char ct[4096], iv[64], tag[64], *k;
     char *plain = malloc(4096);
     const char *d1 = strstr(tok, "--"), *d2 = strstr(d1 + 2, "--");
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     long nct, niv, ntag;
     int len = 0, fin = 0;
+    size_t kn;
 
-    unhex(KEY_HEX, k);
+    k = fix_unhex(KEY_HEX, &kn);
+    ck_assert_uint_eq(kn, 32);
     nct = sb_b64_decode(SB_B64_STD_PAD, tok, (size_t)(d1 - tok), ct);
     niv = sb_b64_decode(SB_B64_STD_PAD, d1 + 2, (size_t)(d2 - d1 - 2), iv);
     ntag = sb_b64_decode(SB_B64_STD_PAD, d2 + 2, strlen(d2 + 2), tag);
@@ -147,6 +86,7 @@ static char *open_token(const char *tok, const unsigned char *key)
     ck_assert_int_eq(EVP_DecryptFinal_ex(c, (unsigned char *)plain + len,
                                          &fin), 1);
     EVP_CIPHER_CTX_free(c);
+    free(k);
     plain[len + fin] = '\0';
     return plain;
 }
@@ -163,27 +103,12 @@ static char *envelope(const char *session, const char *pur, const char *exp)
     return out;
 }
 
-static void expect(const struct sb_profile *p, const char *token, int64_t now,
-                   enum sb_err_code code, const char *msg, const char *label)
+/* The profile a vector needs: its cookie name (inside the purpose). */
+static void vector_profile(struct sb_profile *p, const json_t *v)
 {
-    struct sb_codec_ctx ctx = {.now = now};
-    struct sb_session s;
-    struct sb_err err = {0};
-    int rc;
+    const char *kv[] = {"cookie_name", fix_str(v, "cookie_name"), NULL};
 
-    sb_session_init(&s);
-    rc = sb_credential_decode(p, token, strlen(token), &ctx, &s, &err);
-    if (code == SB_OK) {
-        ck_assert_msg(rc == 0, "%s: %s", label, err.msg);
-    } else {
-        ck_assert_msg(rc == -1 && err.code == code &&
-                          (msg == NULL || strstr(err.msg, msg) != NULL),
-                      "%s: got %s \"%s\", want %s", label,
-                      rc == 0 ? "success" : sb_err_code_name(err.code),
-                      err.msg, sb_err_code_name(code));
-        ck_assert_ptr_null(s.data);
-    }
-    sb_session_reset(&s);
+    fix_profile(p, "rails", "rails", secret, kv);
 }
 
 /* Every rails vector at its verify_now.  Rails answers the wrong purpose
@@ -195,23 +120,23 @@ START_TEST(test_vectors)
     size_t i, checked = 0;
 
     json_array_foreach(vs, i, v) {
-        const char *name = str_field(v, "name");
-        const char *token = str_field(v, "token");
-        const char *want = str_field(v, "expect");
+        const char *name = fix_str(v, "name");
+        const char *token = fix_str(v, "token");
+        const char *want = fix_str(v, "expect");
         struct sb_codec_ctx ctx = {.now = fix_vector_now(v)};
         struct sb_profile p;
         struct sb_session s;
         struct sb_err err = {0};
         int rc;
 
-        build(&p, str_field(v, "cookie_name"), secret, NULL, 0);
+        vector_profile(&p, v);
         sb_session_init(&s);
         rc = sb_credential_decode(&p, token, strlen(token), &ctx, &s, &err);
         if (strcmp(want, "valid") == 0) {
             json_t *exp = json_deep_copy(json_object_get(v,
                                                          "expected_payload"));
             ck_assert_msg(rc == 0, "%s: %s", name, err.msg);
-            ck_assert_str_eq(s.sid, str_field(exp, "session_id"));
+            ck_assert_str_eq(s.sid, fix_str(exp, "session_id"));
             json_object_del(exp, "session_id");
             ck_assert_msg(json_equal(s.data, exp), "%s: data", name);
             ck_assert_str_eq(s.subject, "42");
@@ -247,9 +172,9 @@ START_TEST(test_vectors_reencode)
     size_t i, exact = 0;
 
     json_array_foreach(vs, i, v) {
-        const char *token = str_field(v, "token");
-        const char *wire = str_field(v, "token_on_wire");
-        const char *hdr = str_field(v, "set_cookie_header");
+        const char *token = fix_str(v, "token");
+        const char *wire = fix_str(v, "token_on_wire");
+        const char *hdr = fix_str(v, "set_cookie_header");
         struct sb_codec_ctx ctx = {.now = fix_vector_now(v)};
         unsigned char raw[64];
         struct sb_profile p;
@@ -259,12 +184,12 @@ START_TEST(test_vectors_reencode)
         const char *d2;
         long n;
 
-        build(&p, str_field(v, "cookie_name"), secret, NULL, 0);
+        vector_profile(&p, v);
         n = sb_cookie_value_decode(&p, wire, strlen(wire), buf, sizeof(buf),
                                    &err);
         ck_assert_int_eq(n, (long)strlen(token));
         ck_assert_str_eq(buf, token);
-        if (strcmp(str_field(v, "expect"), "valid") != 0) {
+        if (strcmp(fix_str(v, "expect"), "valid") != 0) {
             sb_profile_free(&p);
             continue;
         }
@@ -300,21 +225,21 @@ START_TEST(test_bad_input)
         "{\"session_id\":\"0123456789abcdef0123456789abcdef\",\"user_id\":42}";
     static const char *const pur = "\"cookie." COOKIE "\"";
     struct sb_profile p, bare;
-    const char *kv_none[] = {"envelope", "none", NULL};
+    const char *kv_none[] = {"cookie_name", COOKIE, "envelope", "none", NULL};
     char *env, *tok, *t2;
     unsigned char wrong[32] = {1};
 
-    build(&p, COOKIE, secret, NULL, 0);
-    build(&bare, COOKIE, secret, kv_none, 0);
+    fix_profile(&p, "rails", "rails", secret, kv_cookie);
+    fix_profile(&bare, "rails", "rails", secret, kv_none);
 
     env = envelope(session, pur, "null");
     tok = seal(env, strlen(env), NULL, 16);
-    expect(&p, tok, NOW, SB_OK, NULL, "independent encryptor");
+    fix_expect(&p, tok, NOW, SB_OK, NULL, "independent encryptor");
     /* truncated GCM tag: Rails checks 16 bytes before OpenSSL does */
     free(tok);
     tok = seal(env, strlen(env), NULL, 12);
-    expect(&p, tok, NOW, SB_ERR_MALFORMED, "GCM tag is 12 bytes, not 16",
-           "truncated tag");
+    fix_expect(&p, tok, NOW, SB_ERR_MALFORMED, "GCM tag is 12 bytes, not 16",
+               "truncated tag");
     free(tok);
     /* tampered IV: the tag no longer verifies */
     tok = seal(env, strlen(env), NULL, 16);
@@ -323,103 +248,109 @@ START_TEST(test_bad_input)
         char *ivc = strstr(t2, "--") + 2;
         *ivc = *ivc == 'A' ? 'B' : 'A';
     }
-    expect(&p, t2, NOW, SB_ERR_BAD_SIGNATURE, "GCM tag mismatch",
-           "tampered IV");
+    fix_expect(&p, t2, NOW, SB_ERR_BAD_SIGNATURE, "GCM tag mismatch",
+               "tampered IV");
     free(t2);
     /* a tampered tag and ciphertext */
     t2 = strdup(tok);
     t2[strlen(t2) - 4] = t2[strlen(t2) - 4] == 'A' ? 'B' : 'A';
-    expect(&p, t2, NOW, SB_ERR_BAD_SIGNATURE, NULL, "tampered tag");
+    fix_expect(&p, t2, NOW, SB_ERR_BAD_SIGNATURE, NULL, "tampered tag");
     t2[strlen(t2) - 4] = tok[strlen(tok) - 4];
     t2[0] = t2[0] == 'A' ? 'B' : 'A';
-    expect(&p, t2, NOW, SB_ERR_BAD_SIGNATURE, NULL, "tampered data");
+    fix_expect(&p, t2, NOW, SB_ERR_BAD_SIGNATURE, NULL, "tampered data");
     free(t2);
     /* layout */
     t2 = strdup(tok);
     *strrchr(t2, '-') = '\0';
     t2[strlen(t2) - 1] = '\0';
-    expect(&p, t2, NOW, SB_ERR_MALFORMED, "not data--iv--tag", "two parts");
+    fix_expect(&p, t2, NOW, SB_ERR_MALFORMED, "not data--iv--tag",
+               "two parts");
     free(t2);
     t2 = NULL;
     fix_append(&t2, tok);
     fix_append(&t2, "--AAAA");
-    expect(&p, t2, NOW, SB_ERR_MALFORMED, "not data--iv--tag", "four parts");
+    fix_expect(&p, t2, NOW, SB_ERR_MALFORMED, "not data--iv--tag",
+               "four parts");
     free(t2);
-    expect(&p, "YWJj--AAAA--AAAA", NOW, SB_ERR_MALFORMED,
-           "IV is 3 bytes, not 12", "short IV");
-    expect(&p, "YW?j--AAAAAAAAAAAAAAAA--AAAAAAAAAAAAAAAAAAAAAA==", NOW,
-           SB_ERR_MALFORMED, "data is not strict base64", "bad base64");
-    expect(&p, "--AAAAAAAAAAAAAAAA--AAAAAAAAAAAAAAAAAAAAAA==", NOW,
-           SB_ERR_MALFORMED, "data is not strict base64", "empty data");
-    expect(&p, "YWJj--AAAAAAAAAAAAAAAA--AAAAAAAAAAAAAAAAAAAAAA", NOW,
-           SB_ERR_MALFORMED, "tag is not strict base64", "unpadded tag");
+    fix_expect(&p, "YWJj--AAAA--AAAA", NOW, SB_ERR_MALFORMED,
+               "IV is 3 bytes, not 12", "short IV");
+    fix_expect(&p, "YW?j--AAAAAAAAAAAAAAAA--AAAAAAAAAAAAAAAAAAAAAA==", NOW,
+               SB_ERR_MALFORMED, "data is not strict base64", "bad base64");
+    fix_expect(&p, "--AAAAAAAAAAAAAAAA--AAAAAAAAAAAAAAAAAAAAAA==", NOW,
+               SB_ERR_MALFORMED, "data is not strict base64", "empty data");
+    fix_expect(&p, "YWJj--AAAAAAAAAAAAAAAA--AAAAAAAAAAAAAAAAAAAAAA", NOW,
+               SB_ERR_MALFORMED, "tag is not strict base64", "unpadded tag");
     {
         char *big = malloc(4098);
         memset(big, 'A', 4097);
         big[4097] = '\0';
-        expect(&p, big, NOW, SB_ERR_TOO_LARGE, "4096", "4097 bytes");
+        fix_expect(&p, big, NOW, SB_ERR_TOO_LARGE, "4096", "4097 bytes");
         free(big);
     }
     free(tok);
     /* another secret_key_base */
     tok = seal(env, strlen(env), wrong, 16);
-    expect(&p, tok, NOW, SB_ERR_BAD_SIGNATURE, "any of 1 keys", "wrong key");
+    fix_expect(&p, tok, NOW, SB_ERR_BAD_SIGNATURE, "any of 1 keys",
+               "wrong key");
     free(tok);
     free(env);
 
     /* purpose: other cookie, null, missing, non-string */
     env = envelope(session, "\"cookie.other\"", "null");
     tok = seal(env, strlen(env), NULL, 16);
-    expect(&p, tok, NOW, SB_ERR_INVALID_CLAIM, "another purpose",
-           "wrong purpose");
+    fix_expect(&p, tok, NOW, SB_ERR_INVALID_CLAIM, "another purpose",
+               "wrong purpose");
     free(tok);
     free(env);
     env = envelope(session, "\"cookie." COOKIE "x\"", "null");
     tok = seal(env, strlen(env), NULL, 16);
-    expect(&p, tok, NOW, SB_ERR_INVALID_CLAIM, "another purpose",
-           "purpose with a suffix");
+    fix_expect(&p, tok, NOW, SB_ERR_INVALID_CLAIM, "another purpose",
+               "purpose with a suffix");
     free(tok);
     free(env);
     env = envelope(session, "null", "null");
     tok = seal(env, strlen(env), NULL, 16);
-    expect(&p, tok, NOW, SB_ERR_INVALID_CLAIM, "no purpose", "pur null");
+    fix_expect(&p, tok, NOW, SB_ERR_INVALID_CLAIM, "no purpose", "pur null");
     free(tok);
     free(env);
     /* expiry: ms precision, offsets, garbage */
     env = envelope(session, pur, "\"2026-11-01T01:00:00.500Z\"");
     tok = seal(env, strlen(env), NULL, 16);
-    expect(&p, tok, FIX_T0 + 3600, SB_OK, NULL, "exp .500 at .000");
-    expect(&p, tok, FIX_T0 + 3601, SB_ERR_EXPIRED, "expired", "exp passed");
+    fix_expect(&p, tok, FIX_T0 + 3600, SB_OK, NULL, "exp .500 at .000");
+    fix_expect(&p, tok, FIX_T0 + 3601, SB_ERR_EXPIRED, "expired",
+               "exp passed");
     free(tok);
     free(env);
     env = envelope(session, pur, "\"2026-11-01T02:00:00+01:00\"");
     tok = seal(env, strlen(env), NULL, 16);
-    expect(&p, tok, FIX_T0 + 3599, SB_OK, NULL, "exp with offset");
-    expect(&p, tok, FIX_T0 + 3600, SB_ERR_EXPIRED, NULL, "exp with offset");
+    fix_expect(&p, tok, FIX_T0 + 3599, SB_OK, NULL, "exp with offset");
+    fix_expect(&p, tok, FIX_T0 + 3600, SB_ERR_EXPIRED, NULL,
+               "exp with offset");
     free(tok);
     free(env);
     env = envelope(session, pur, "\"tomorrow\"");
     tok = seal(env, strlen(env), NULL, 16);
-    expect(&p, tok, NOW, SB_ERR_MALFORMED, "ISO-8601", "bad exp");
+    fix_expect(&p, tok, NOW, SB_ERR_MALFORMED, "ISO-8601", "bad exp");
     free(tok);
     free(env);
     /* Marshal, inside the envelope and bare */
     env = envelope("\x04\x08{\x06I\"\x0fsession_id\x06:\x06" "ET", pur,
                    "null");
     tok = seal(env, strlen(env), NULL, 16);
-    expect(&p, tok, NOW, SB_ERR_UNSUPPORTED, "Ruby Marshal", "Marshal");
+    fix_expect(&p, tok, NOW, SB_ERR_UNSUPPORTED, "Ruby Marshal", "Marshal");
     free(tok);
     free(env);
     tok = seal("\x04\x08{\x00", 4, NULL, 16);
-    expect(&p, tok, NOW, SB_ERR_UNSUPPORTED, "Ruby Marshal", "bare Marshal");
-    expect(&bare, tok, NOW, SB_ERR_UNSUPPORTED, "Ruby Marshal",
-           "bare Marshal, envelope none");
+    fix_expect(&p, tok, NOW, SB_ERR_UNSUPPORTED, "Ruby Marshal",
+               "bare Marshal");
+    fix_expect(&bare, tok, NOW, SB_ERR_UNSUPPORTED, "Ruby Marshal",
+               "bare Marshal, envelope none");
     free(tok);
     /* no envelope: refused unless envelope = none */
     tok = seal(session, strlen(session), NULL, 16);
-    expect(&p, tok, NOW, SB_ERR_INVALID_CLAIM, "no _rails envelope",
-           "bare JSON");
-    expect(&bare, tok, NOW, SB_OK, NULL, "bare JSON, envelope none");
+    fix_expect(&p, tok, NOW, SB_ERR_INVALID_CLAIM, "no _rails envelope",
+               "bare JSON");
+    fix_expect(&bare, tok, NOW, SB_OK, NULL, "bare JSON, envelope none");
     free(tok);
     /* session_id and _sb_sid that are no sids still leave the data (the
      * encoder writes both from the sid; found by fuzz_gorilla_rails) */
@@ -429,7 +360,7 @@ START_TEST(test_bad_input)
         struct sb_codec_ctx ctx = {.now = NOW};
         struct sb_session s;
         struct sb_err err = {0};
-        json_t *want = parse("{\"user_id\":1}");
+        json_t *want = fix_parse("{\"user_id\":1}");
         sb_session_init(&s);
         ck_assert_int_eq(sb_credential_decode(&bare, tok, strlen(tok), &ctx,
                                               &s, &err), 0);
@@ -442,24 +373,24 @@ START_TEST(test_bad_input)
     /* plaintext that is not JSON, a session that is not an object, an
      * envelope with neither message nor data */
     tok = seal("not json", 8, NULL, 16);
-    expect(&p, tok, NOW, SB_ERR_MALFORMED, NULL, "not JSON");
+    fix_expect(&p, tok, NOW, SB_ERR_MALFORMED, NULL, "not JSON");
     free(tok);
     env = envelope("[1,2]", pur, "null");
     tok = seal(env, strlen(env), NULL, 16);
-    expect(&p, tok, NOW, SB_ERR_MALFORMED, "not a JSON object", "array");
+    fix_expect(&p, tok, NOW, SB_ERR_MALFORMED, "not a JSON object", "array");
     free(tok);
     free(env);
     env = strdup("{\"_rails\":{\"exp\":null,\"pur\":\"cookie." COOKIE "\"}}");
     tok = seal(env, strlen(env), NULL, 16);
-    expect(&p, tok, NOW, SB_ERR_MALFORMED, "neither message nor data",
-           "empty envelope");
+    fix_expect(&p, tok, NOW, SB_ERR_MALFORMED, "neither message nor data",
+               "empty envelope");
     free(tok);
     free(env);
     env = strdup("{\"_rails\":{\"message\":\"!!!\",\"pur\":\"cookie." COOKIE
                  "\"}}");
     tok = seal(env, strlen(env), NULL, 16);
-    expect(&p, tok, NOW, SB_ERR_MALFORMED, "message is not strict base64",
-           "bad message");
+    fix_expect(&p, tok, NOW, SB_ERR_MALFORMED, "message is not strict base64",
+               "bad message");
     free(tok);
     free(env);
     sb_profile_free(&p);
@@ -474,33 +405,36 @@ START_TEST(test_rotation_and_kdf)
     static const char *const rotated[] = {"new-secret-key-base", FIX_SECRET,
                                           NULL};
     static const char *const only_new[] = {"new-secret-key-base", NULL};
-    const char *kv256[] = {"kdf_digest", "sha256", NULL};
-    const char *kv_both[] = {"kdf_digest", "sha256, sha1", NULL};
+    const char *kv256[] = {"cookie_name", COOKIE, "kdf_digest", "sha256",
+                           NULL};
+    const char *kv_both[] = {"cookie_name", COOKIE, "kdf_digest",
+                             "sha256, sha1", NULL};
     json_t *vs = fix_vectors("rails"), *v = json_array_get(vs, 0);
-    const char *token = str_field(v, "token");
+    const char *token = fix_str(v, "token");
     struct sb_profile p, fresh, p256, both;
     struct sb_codec_ctx ctx = {.now = fix_vector_now(v)};
     struct sb_session s;
     struct sb_err err = {0};
     char *out = NULL;
 
-    ck_assert_str_eq(str_field(v, "name"), "rails-plain");
-    build(&p, COOKIE, rotated, NULL, 0);
-    build(&fresh, COOKIE, only_new, NULL, 0);
-    build(&p256, COOKIE, secret, kv256, 0);
-    build(&both, COOKIE, secret, kv_both, 0);
-    expect(&p, token, ctx.now, SB_OK, NULL, "old secret_key_base");
-    expect(&fresh, token, ctx.now, SB_ERR_BAD_SIGNATURE, NULL, "dropped");
-    expect(&p256, token, ctx.now, SB_ERR_BAD_SIGNATURE, NULL, "sha256 KDF");
-    expect(&both, token, ctx.now, SB_OK, NULL, "sha256 then sha1");
+    ck_assert_str_eq(fix_str(v, "name"), "rails-plain");
+    fix_profile(&p, "rails", "rails", rotated, kv_cookie);
+    fix_profile(&fresh, "rails", "rails", only_new, kv_cookie);
+    fix_profile(&p256, "rails", "rails", secret, kv256);
+    fix_profile(&both, "rails", "rails", secret, kv_both);
+    fix_expect(&p, token, ctx.now, SB_OK, NULL, "old secret_key_base");
+    fix_expect(&fresh, token, ctx.now, SB_ERR_BAD_SIGNATURE, NULL, "dropped");
+    fix_expect(&p256, token, ctx.now, SB_ERR_BAD_SIGNATURE, NULL,
+               "sha256 KDF");
+    fix_expect(&both, token, ctx.now, SB_OK, NULL, "sha256 then sha1");
     sb_session_init(&s);
     ck_assert_int_eq(sb_credential_decode(&p, token, strlen(token), &ctx, &s,
                                           &err), 0);
     ck_assert_int_eq(sb_credential_encode(&p, &s, &ctx, &out, &err), 0);
-    expect(&fresh, out, ctx.now, SB_OK, NULL, "re-encrypted with new");
+    fix_expect(&fresh, out, ctx.now, SB_OK, NULL, "re-encrypted with new");
     free(out);
     ck_assert_int_eq(sb_credential_encode(&both, &s, &ctx, &out, &err), 0);
-    expect(&p256, out, ctx.now, SB_OK, NULL, "written with sha256");
+    fix_expect(&p256, out, ctx.now, SB_OK, NULL, "written with sha256");
     free(out);
     sb_session_reset(&s);
     sb_profile_free(&p);
@@ -515,22 +449,23 @@ END_TEST
  * session, 7.1 data (no exp key when none), none (bare JSON). */
 START_TEST(test_envelopes)
 {
-    const char *kv_data[] = {"envelope", "data", NULL};
-    const char *kv_none[] = {"envelope", "none", NULL};
+    const char *kv_msg[] = {"cookie_name", COOKIE, "max_age", "1209600", NULL};
+    const char *kv_data[] = {"cookie_name", COOKIE, "envelope", "data", NULL};
+    const char *kv_none[] = {"cookie_name", COOKIE, "envelope", "none", NULL};
     static const unsigned char iv[12] = {1};
     struct sb_profile msg, data, none;
     struct sb_session s;
     struct sb_err err = {0};
     char *out = NULL, *plain;
 
-    build(&msg, COOKIE, secret, NULL, 1209600);
-    build(&data, COOKIE, secret, kv_data, 0);
-    build(&none, COOKIE, secret, kv_none, 0);
+    fix_profile(&msg, "rails", "rails", secret, kv_msg);
+    fix_profile(&data, "rails", "rails", secret, kv_data);
+    fix_profile(&none, "rails", "rails", secret, kv_none);
     ck_assert_int_eq(msg.cookie.max_age, 1209600);
     ck_assert_int_eq(data.cookie.max_age, -1);
     sb_session_init(&s);
     strcpy(s.sid, "0123456789abcdef0123456789abcdef");
-    s.data = parse("{\"user_id\":42,\"name\":\"<Zo\\u00eb>\",\"r\":1.5}");
+    s.data = fix_parse("{\"user_id\":42,\"name\":\"<Zo\\u00eb>\",\"r\":1.5}");
     /* message: exp = now + max_age */
     ck_assert_int_eq(sb_rails_encode_with_iv(&msg, &s, FIX_T0, iv, &out, &err),
                      0);
@@ -544,8 +479,8 @@ START_TEST(test_envelopes)
                      "\"2026-11-15T00:00:00.000Z\",\"pur\":\"cookie."
                      COOKIE "\"}}");
     free(plain);
-    expect(&msg, out, FIX_T0 + 1209599, SB_OK, NULL, "before exp");
-    expect(&msg, out, FIX_T0 + 1209600, SB_ERR_EXPIRED, NULL, "at exp");
+    fix_expect(&msg, out, FIX_T0 + 1209599, SB_OK, NULL, "before exp");
+    fix_expect(&msg, out, FIX_T0 + 1209600, SB_ERR_EXPIRED, NULL, "at exp");
     free(out);
     /* data (7.1): no exp without one; with the session's expires_at */
     ck_assert_int_eq(sb_rails_encode_with_iv(&data, &s, FIX_T0, iv, &out,
@@ -557,8 +492,8 @@ START_TEST(test_envelopes)
                      "\"\\u003cZo\xc3\xab\\u003e\",\"r\":1.5},"
                      "\"pur\":\"cookie." COOKIE "\"}}");
     free(plain);
-    expect(&data, out, NOW, SB_OK, NULL, "data envelope");
-    expect(&msg, out, NOW, SB_OK, NULL, "data envelope, message profile");
+    fix_expect(&data, out, NOW, SB_OK, NULL, "data envelope");
+    fix_expect(&msg, out, NOW, SB_OK, NULL, "data envelope, message profile");
     free(out);
     s.expires_at = FIX_T0 + 60;
     ck_assert_int_eq(sb_rails_encode_with_iv(&data, &s, FIX_T0, iv, &out,
@@ -567,7 +502,7 @@ START_TEST(test_envelopes)
     ck_assert_ptr_nonnull(strstr(plain, ",\"exp\":\"2026-11-01T00:01:00.000Z"
                                         "\",\"pur\":"));
     free(plain);
-    expect(&data, out, FIX_T0 + 60, SB_ERR_EXPIRED, NULL, "data exp");
+    fix_expect(&data, out, FIX_T0 + 60, SB_ERR_EXPIRED, NULL, "data exp");
     free(out);
     /* none: the bare session JSON */
     ck_assert_int_eq(sb_rails_encode_with_iv(&none, &s, FIX_T0, iv, &out,
@@ -577,8 +512,8 @@ START_TEST(test_envelopes)
                             "\",\"user_id\":42,\"name\":\"\\u003cZo\xc3\xab"
                             "\\u003e\",\"r\":1.5}");
     free(plain);
-    expect(&none, out, NOW, SB_OK, NULL, "none");
-    expect(&msg, out, NOW, SB_ERR_INVALID_CLAIM, NULL, "none, message");
+    fix_expect(&none, out, NOW, SB_OK, NULL, "none");
+    fix_expect(&msg, out, NOW, SB_ERR_INVALID_CLAIM, NULL, "none, message");
     free(out);
     sb_session_reset(&s);
     sb_profile_free(&msg);
@@ -599,25 +534,25 @@ START_TEST(test_sids)
     char *a = NULL, *b = NULL, *plain, *big;
     json_t *inner, *env;
 
-    build(&p, COOKIE, secret, NULL, 0);
+    fix_profile(&p, "rails", "rails", secret, kv_cookie);
     sb_session_init(&s);
-    s.data = parse("{\"user_id\":7,\"session_id\":\"ignored\"}");
+    s.data = fix_parse("{\"user_id\":7,\"session_id\":\"ignored\"}");
     strcpy(s.sid, "Xq3RfZ2vN8kLpW4tY7uB1cD5eG9hJ0mA");
     ck_assert_int_eq(sb_credential_encode(&p, &s, &ctx, &a, &err), 0);
     ck_assert_int_eq(sb_credential_encode(&p, &s, &ctx, &b, &err), 0);
     ck_assert_str_ne(a, b); /* random IVs */
     plain = open_token(a, NULL);
-    env = parse(plain);
+    env = fix_parse(plain);
     {
-        const char *m = str_field(json_object_get(env, "_rails"), "message");
+        const char *m = fix_str(json_object_get(env, "_rails"), "message");
         unsigned char raw[1024];
         long n = sb_b64_decode(SB_B64_STD_PAD, m, strlen(m), raw);
         ck_assert_int_gt(n, 0);
         inner = json_loadb((char *)raw, (size_t)n, 0, NULL);
     }
-    ck_assert_uint_eq(strlen(str_field(inner, "session_id")), 32);
-    ck_assert_str_ne(str_field(inner, "session_id"), "ignored");
-    ck_assert_str_eq(str_field(inner, "_sb_sid"), s.sid);
+    ck_assert_uint_eq(strlen(fix_str(inner, "session_id")), 32);
+    ck_assert_str_ne(fix_str(inner, "session_id"), "ignored");
+    ck_assert_str_eq(fix_str(inner, "_sb_sid"), s.sid);
     sb_session_init(&back);
     ck_assert_int_eq(sb_credential_decode(&p, b, strlen(b), &ctx, &back, &err),
                      0);
@@ -663,7 +598,7 @@ START_TEST(test_sid_stable)
     struct sb_err err = {0};
     char *a = NULL, *b = NULL;
 
-    build(&p, COOKIE, secret, NULL, 0);
+    fix_profile(&p, "rails", "rails", secret, kv_cookie);
     sb_session_init(&s);
     s.data = json_object();
     strcpy(s.sid, "some-canonical-sid");
@@ -695,25 +630,27 @@ START_TEST(test_config_errors)
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sb_err_clear(&err);
-        ck_assert_int_eq(build_v(&p, COOKIE, secret, cases[i].kv, 0, &err),
-                         -1);
+        ck_assert_int_eq(fix_profile_v(&p, "rails", "rails", secret,
+                                       cases[i].kv, &err), -1);
         ck_assert_msg(strstr(err.msg, cases[i].msg) != NULL, "%s", err.msg);
     }
-    ck_assert_int_eq(build_v(&p, COOKIE, NULL, NULL, 0, &err), -1);
+    ck_assert_int_eq(fix_profile_v(&p, "rails", "rails", NULL, kv_cookie,
+                                   &err), -1);
     ck_assert_ptr_nonnull(strstr(err.msg, "needs secret_key_base_file"));
     /* secret_key_base_file: first line encrypts */
     {
         char path[] = "/tmp/sb-rails-test-XXXXXX";
         int fd = mkstemp(path);
-        const char *kv[] = {"secret_key_base_file", path, NULL};
+        const char *kv[] = {"cookie_name", COOKIE, "secret_key_base_file",
+                            path, NULL};
         json_t *vs = fix_vectors("rails");
         const json_t *v = json_array_get(vs, 0);
         ck_assert_int_ge(fd, 0);
         ck_assert_int_eq(write(fd, "other\n" FIX_SECRET "\n", 22), 22);
         close(fd);
-        build(&p, COOKIE, NULL, kv, 0);
-        expect(&p, str_field(v, "token"), fix_vector_now(v), SB_OK, NULL,
-               "from file");
+        fix_profile(&p, "rails", "rails", NULL, kv);
+        fix_expect(&p, fix_str(v, "token"), fix_vector_now(v), SB_OK, NULL,
+                   "from file");
         sb_profile_free(&p);
         unlink(path);
         json_decref(vs);
@@ -740,11 +677,5 @@ static Suite *rails_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(rails_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(rails_suite());
 }

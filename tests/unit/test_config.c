@@ -8,6 +8,7 @@
 
 #include "sessionbridge/config.h"
 #include "sessionbridge/redis_url.h"
+#include "unit_run.h"
 
 static char path[64];
 
@@ -231,11 +232,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(config_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return unit_run(config_suite());
 }

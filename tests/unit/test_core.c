@@ -8,6 +8,7 @@
 #include "sessionbridge/jsonutil.h"
 #include "sessionbridge/session.h"
 #include "sessionbridge/zbuf.h"
+#include "unit_run.h"
 
 START_TEST(test_b64_roundtrip)
 {
@@ -165,7 +166,26 @@ END_TEST
 
 START_TEST(test_metrics_render)
 {
+    static const char *const want[] = {
+        "sessionbridge_http_requests_total{route=\"/health\","
+        "status=\"200\"} 2\n",
+        "sessionbridge_http_requests_total{route=\"/health\","
+        "status=\"other\"} 1\n",
+        "sessionbridge_http_request_duration_seconds_bucket{route=\"/health\","
+        "le=\"0.0005\"} 1\n",
+        "sessionbridge_http_request_duration_seconds_bucket{route=\"/health\","
+        "le=\"+Inf\"} 3\n",
+        "sessionbridge_http_request_duration_seconds_count{"
+        "route=\"/health\"} 3\n",
+        "sessionbridge_credentials_total{op=\"validate\",profile=\"legacy\","
+        "result=\"expired\"} 2\n",
+        "sessionbridge_credentials_total{op=\"validate\",profile=\"legacy\","
+        "result=\"active\"} 1\n",
+        "sessionbridge_revocations_total{kind=\"user\"} 1\n",
+        "# TYPE sessionbridge_http_request_duration_seconds histogram\n",
+    };
     struct sb_buf b;
+    size_t i;
 
     sb_metrics_request(0, 200, 0.3);
     sb_metrics_request(0, 200, 7.0);
@@ -176,28 +196,8 @@ START_TEST(test_metrics_render)
     sb_metrics_revocation("user");
     sb_buf_init(&b);
     ck_assert_int_eq(sb_metrics_render(&b), 0);
-    ck_assert_ptr_nonnull(strstr(b.data,
-        "sessionbridge_http_requests_total{route=\"/health\",status=\"200\"} 2\n"));
-    ck_assert_ptr_nonnull(strstr(b.data,
-        "sessionbridge_http_requests_total{route=\"/health\",status=\"other\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(b.data,
-        "sessionbridge_http_request_duration_seconds_bucket{route=\"/health\","
-        "le=\"0.0005\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(b.data,
-        "sessionbridge_http_request_duration_seconds_bucket{route=\"/health\","
-        "le=\"+Inf\"} 3\n"));
-    ck_assert_ptr_nonnull(strstr(b.data,
-        "sessionbridge_http_request_duration_seconds_count{route=\"/health\"} 3\n"));
-    ck_assert_ptr_nonnull(strstr(b.data,
-        "sessionbridge_credentials_total{op=\"validate\",profile=\"legacy\","
-        "result=\"expired\"} 2\n"));
-    ck_assert_ptr_nonnull(strstr(b.data,
-        "sessionbridge_credentials_total{op=\"validate\",profile=\"legacy\","
-        "result=\"active\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(b.data,
-        "sessionbridge_revocations_total{kind=\"user\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(b.data, "# TYPE sessionbridge_http_request_"
-                                         "duration_seconds histogram\n"));
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        ck_assert_msg(strstr(b.data, want[i]) != NULL, "missing %s", want[i]);
     sb_buf_free(&b);
 }
 END_TEST
@@ -206,8 +206,6 @@ int main(void)
 {
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
 
     tcase_add_test(tc, test_b64_roundtrip);
     tcase_add_test(tc, test_b64_strict);
@@ -218,9 +216,5 @@ int main(void)
     tcase_add_test(tc, test_session_json);
     tcase_add_test(tc, test_metrics_render);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return unit_run(s);
 }

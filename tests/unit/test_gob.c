@@ -11,40 +11,16 @@
 #include "codec/gob.h"
 #include "codec_fixture.h"
 #include "sessionbridge/jsonutil.h"
+#include "unit_run.h"
 
 /* ---- helpers ----------------------------------------------------------- */
-
-/* Decodes a hex string into a new buffer; *n gets its length. */
-static unsigned char *unhex(const char *hex, size_t *n)
-{
-    size_t len = strlen(hex) / 2, i;
-    unsigned char *b = malloc(len + 1);
-
-    ck_assert_ptr_nonnull(b);
-    for (i = 0; i < len; i++) {
-        unsigned v;
-        ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
-        b[i] = (unsigned char)v;
-    }
-    *n = len;
-    return b;
-}
-
-static json_t *parse(const char *text)
-{
-    json_error_t jerr;
-    json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
-
-    ck_assert_msg(v != NULL, "bad test JSON %s: %s", text, jerr.text);
-    return v;
-}
 
 /* Decodes buf and expects the JSON text `want`. */
 static void expect_decode(const unsigned char *buf, size_t n, const char *want,
                           const char *label)
 {
     struct sb_err err = {0};
-    json_t *got = NULL, *exp = parse(want);
+    json_t *got = NULL, *exp = fix_parse(want);
     char *text;
 
     ck_assert_msg(sb_gob_decode_values(buf, n, &got, &err) == 0, "%s: %s",
@@ -236,7 +212,7 @@ static const struct {
 START_TEST(test_go_streams)
 {
     size_t n;
-    unsigned char *b = unhex(go_streams[_i].hex, &n);
+    unsigned char *b = fix_unhex(go_streams[_i].hex, &n);
 
     expect_decode(b, n, go_streams[_i].json, go_streams[_i].label);
     free(b);
@@ -275,7 +251,7 @@ START_TEST(test_go_split_message)
     json_t *want = json_pack("{s:{s:i}}", "a", "x", 1);
     char key[8], *text;
     size_t n, i;
-    unsigned char *b = unhex(split_stream, &n);
+    unsigned char *b = fix_unhex(split_stream, &n);
 
     for (i = 0; i < 30; i++) {
         snprintf(key, sizeof(key), "k%02zu", i);
@@ -298,16 +274,16 @@ START_TEST(test_go_uint64_max)
         "06737472696e670cfe013000fe012c";
     struct w w = {.n = 0};
     size_t n, i;
-    unsigned char *b = unhex(hex, &n);
+    unsigned char *b = fix_unhex(hex, &n);
 
     memcpy(w.b, b, n);
     w.n = n;
     for (i = 0; i < 300; i++)
         w_byte(&w, 'x');
     free(b);
-    b = unhex("06737472696e670c0500037536340675696e743634060a00f8ffffffffffff"
-              "ffff06737472696e670c05000369363405696e743634040a00f8ffffffffff"
-              "ffffff", &n);
+    b = fix_unhex("06737472696e670c0500037536340675696e743634060a00f8ffffffff"
+                  "ffffffff06737472696e670c05000369363405696e743634040a00f8ff"
+                  "ffffffffffffff", &n);
     memcpy(w.b + w.n, b, n);
     w.n += n;
     free(b);
@@ -350,7 +326,7 @@ START_TEST(test_vector_gob)
                 json_object_set_new(exp, key, json_pack("{s:O}", tag, val));
             }
         }
-        b = unhex(hex, &n);
+        b = fix_unhex(hex, &n);
         ck_assert_msg(sb_gob_decode_values(b, n, &got, &err) == 0, "%s: %s",
                       name, err.msg);
         ck_assert_msg(json_equal(got, exp), "%s", name);
@@ -387,11 +363,11 @@ START_TEST(test_encode_exact)
     size_t i;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        json_t *v = parse(cases[i].json);
+        json_t *v = fix_parse(cases[i].json);
         struct sb_buf b;
         struct sb_err err = {0};
         size_t n;
-        unsigned char *want = unhex(cases[i].hex, &n);
+        unsigned char *want = fix_unhex(cases[i].hex, &n);
 
         sb_buf_init(&b);
         ck_assert_int_eq(sb_gob_encode_values(v, &b, &err), 0);
@@ -429,7 +405,7 @@ START_TEST(test_round_trip)
     size_t i;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        json_t *v = parse(cases[i]), *got = NULL;
+        json_t *v = fix_parse(cases[i]), *got = NULL;
         struct sb_buf b;
         struct sb_err err = {0};
 
@@ -497,7 +473,7 @@ START_TEST(test_encode_errors)
     size_t i;
 
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        json_t *v = parse(cases[i].json);
+        json_t *v = fix_parse(cases[i].json);
         struct sb_buf b;
         struct sb_err err = {0};
 
@@ -551,6 +527,34 @@ static void one_entry(struct w *w, const char *name, int64_t id,
     w_stream(w, 1, &e);
 }
 
+/* Makes d the data of a basic Go value: the singleton marker 0, then v as
+ * a gob unsigned (value_uint) or signed (value_int) integer. */
+static void value_uint(struct w *d, uint64_t v)
+{
+    d->n = 0;
+    w_uint(d, 0);
+    w_uint(d, v);
+}
+
+static void value_int(struct w *d, int64_t v)
+{
+    d->n = 0;
+    w_uint(d, 0);
+    w_int(d, v);
+}
+
+/* Expects the stream of one entry "k" -> (name, id, data) to fail with
+ * code and msg. */
+static void expect_entry_fail(const char *name, int64_t id,
+                              const struct w *data, enum sb_err_code code,
+                              const char *msg, const char *label)
+{
+    struct w w = {.n = 0};
+
+    one_entry(&w, name, id, data);
+    expect_fail(w.b, w.n, code, msg, label);
+}
+
 START_TEST(test_bad_streams)
 {
     struct w w = {.n = 0}, d = {.n = 0}, e = {.n = 0}, m = {.n = 0};
@@ -590,38 +594,25 @@ START_TEST(test_bad_streams)
                 "unknown value type");
 
     /* an interface value of an unknown concrete id */
-    w.n = 0;
-    d.n = 0;
-    w_uint(&d, 0);
-    w_int(&d, 1);
-    one_entry(&w, "int", 99, &d);
-    expect_fail(w.b, w.n, SB_ERR_MALFORMED, "unknown type id 99",
-                "unknown interface type");
+    value_int(&d, 1);
+    expect_entry_fail("int", 99, &d, SB_ERR_MALFORMED, "unknown type id 99",
+                      "unknown interface type");
 
     /* a name that says int with the id of string */
-    w.n = 0;
-    one_entry(&w, "int", 6, &d);
-    expect_fail(w.b, w.n, SB_ERR_MALFORMED, "does not match Go type int",
-                "mismatched id");
+    expect_entry_fail("int", 6, &d, SB_ERR_MALFORMED,
+                      "does not match Go type int", "mismatched id");
 
     /* a string whose length points past the end */
-    w.n = 0;
-    d.n = 0;
-    w_uint(&d, 0);
-    w_uint(&d, 200);
+    value_uint(&d, 200);
     w_byte(&d, 'x');
-    one_entry(&w, "string", 6, &d);
-    expect_fail(w.b, w.n, SB_ERR_MALFORMED,
-                "string length (200) points past the end", "string length");
+    expect_entry_fail("string", 6, &d, SB_ERR_MALFORMED,
+                      "string length (200) points past the end",
+                      "string length");
 
     /* a huge 8-byte string length */
-    w.n = 0;
-    d.n = 0;
-    w_uint(&d, 0);
-    w_uint(&d, UINT64_MAX);
-    one_entry(&w, "string", 6, &d);
-    expect_fail(w.b, w.n, SB_ERR_MALFORMED, "points past the end",
-                "huge string length");
+    value_uint(&d, UINT64_MAX);
+    expect_entry_fail("string", 6, &d, SB_ERR_MALFORMED,
+                      "points past the end", "huge string length");
 
     /* a map count no message could hold */
     w.n = 0;
@@ -645,29 +636,21 @@ START_TEST(test_bad_streams)
                 "interface value length (90) points past", "value length");
 
     /* a Go type the bridge does not map, named */
-    w.n = 0;
     d.n = 0;
     w_uint(&d, 0);
-    one_entry(&w, "time.Time", 70, &d);
-    expect_fail(w.b, w.n, SB_ERR_UNSUPPORTED, "Go type time.Time",
-                "time.Time");
-    w.n = 0;
-    one_entry(&w, "main.User", 70, &d);
-    expect_fail(w.b, w.n, SB_ERR_UNSUPPORTED, "Go type main.User", "struct");
-    w.n = 0;
-    one_entry(&w, "[]int", 70, &d);
-    expect_fail(w.b, w.n, SB_ERR_UNSUPPORTED, "Go type []int", "[]int");
-    w.n = 0;
-    one_entry(&w, "complex128", 7, &d);
-    expect_fail(w.b, w.n, SB_ERR_UNSUPPORTED, "Go type complex128",
-                "complex");
+    expect_entry_fail("time.Time", 70, &d, SB_ERR_UNSUPPORTED,
+                      "Go type time.Time", "time.Time");
+    expect_entry_fail("main.User", 70, &d, SB_ERR_UNSUPPORTED,
+                      "Go type main.User", "struct");
+    expect_entry_fail("[]int", 70, &d, SB_ERR_UNSUPPORTED, "Go type []int",
+                      "[]int");
+    expect_entry_fail("complex128", 7, &d, SB_ERR_UNSUPPORTED,
+                      "Go type complex128", "complex");
 
     /* a non-string session key */
     w.n = 0;
     e.n = 0;
-    d.n = 0;
-    w_uint(&d, 0);
-    w_int(&d, 7);
+    value_int(&d, 7);
     w_iface(&e, "int", 2, &d);
     w_iface_string(&e, "v");
     w_stream(&w, 1, &e);
@@ -713,51 +696,34 @@ START_TEST(test_bad_streams)
                 "many definitions");
 
     /* a value out of its type's range, and a bool of 2 */
-    w.n = 0;
-    d.n = 0;
-    w_uint(&d, 0);
-    w_int(&d, 128);
-    one_entry(&w, "int8", 2, &d);
-    expect_fail(w.b, w.n, SB_ERR_MALFORMED, "int8 out of range", "int8");
-    w.n = 0;
-    d.n = 0;
-    w_uint(&d, 0);
-    w_uint(&d, 65536);
-    one_entry(&w, "uint16", 3, &d);
-    expect_fail(w.b, w.n, SB_ERR_MALFORMED, "uint16 out of range", "uint16");
-    w.n = 0;
-    d.n = 0;
-    w_uint(&d, 0);
-    w_uint(&d, 2);
-    one_entry(&w, "bool", 1, &d);
-    expect_fail(w.b, w.n, SB_ERR_MALFORMED, "neither 0 nor 1", "bool");
+    value_int(&d, 128);
+    expect_entry_fail("int8", 2, &d, SB_ERR_MALFORMED, "int8 out of range",
+                      "int8");
+    value_uint(&d, 65536);
+    expect_entry_fail("uint16", 3, &d, SB_ERR_MALFORMED,
+                      "uint16 out of range", "uint16");
+    value_uint(&d, 2);
+    expect_entry_fail("bool", 1, &d, SB_ERR_MALFORMED, "neither 0 nor 1",
+                      "bool");
 
     /* NaN (bits 7ff8... reversed) */
-    w.n = 0;
-    d.n = 0;
-    w_uint(&d, 0);
-    w_uint(&d, 0xf87f);
-    one_entry(&w, "float64", 4, &d);
-    expect_fail(w.b, w.n, SB_ERR_UNSUPPORTED, "NaN or infinite", "NaN");
+    value_uint(&d, 0xf87f);
+    expect_entry_fail("float64", 4, &d, SB_ERR_UNSUPPORTED, "NaN or infinite",
+                      "NaN");
 
     /* a string that is not UTF-8 */
-    w.n = 0;
-    d.n = 0;
-    w_uint(&d, 0);
-    w_uint(&d, 2);
+    value_uint(&d, 2);
     w_byte(&d, 0xc3);
     w_byte(&d, 0x28);
-    one_entry(&w, "string", 6, &d);
-    expect_fail(w.b, w.n, SB_ERR_UNSUPPORTED, "not valid UTF-8", "UTF-8");
+    expect_entry_fail("string", 6, &d, SB_ERR_UNSUPPORTED, "not valid UTF-8",
+                      "UTF-8");
 
     /* a non-zero singleton marker */
-    w.n = 0;
     d.n = 0;
     w_uint(&d, 1);
     w_int(&d, 1);
-    one_entry(&w, "int", 2, &d);
-    expect_fail(w.b, w.n, SB_ERR_MALFORMED, "non-zero singleton marker",
-                "singleton");
+    expect_entry_fail("int", 2, &d, SB_ERR_MALFORMED,
+                      "non-zero singleton marker", "singleton");
 
     /* the same key twice */
     w.n = 0;
@@ -869,9 +835,9 @@ END_TEST
  * crashes (the sanitizer build checks the memory side). */
 START_TEST(test_truncation_and_mutation)
 {
-    json_t *v = parse("{\"a\":{\"x\":[\"p\"],\"y\":{\" b\":\"AQI=\"}},"
-                      "\"n\":null,\"i\":{\" int64\":-7},\"f\":2.5,"
-                      "\"t\":true}"), *got;
+    json_t *v = fix_parse("{\"a\":{\"x\":[\"p\"],\"y\":{\" b\":\"AQI=\"}},"
+                          "\"n\":null,\"i\":{\" int64\":-7},\"f\":2.5,"
+                          "\"t\":true}"), *got;
     struct sb_buf b;
     struct sb_err err;
     unsigned char *buf;
@@ -916,17 +882,14 @@ START_TEST(test_float32_rounding)
     char want[96];
 
     memcpy(&bits, &x, sizeof(bits));
-    w_uint(&d, 0);
-    w_uint(&d, __builtin_bswap64(bits));
+    value_uint(&d, __builtin_bswap64(bits));
     one_entry(&w, "float32", 4, &d);
     snprintf(want, sizeof(want), "{\"k\":{\" float32\":%.17g}}",
              (double)(float)0.1);
     expect_decode(w.b, w.n, want, "float32 0.1");
     w.n = 0;
-    d.n = 0;
     memcpy(&bits, &tiny, sizeof(bits));
-    w_uint(&d, 0);
-    w_uint(&d, __builtin_bswap64(bits));
+    value_uint(&d, __builtin_bswap64(bits));
     one_entry(&w, "float32", 4, &d);
     expect_decode(w.b, w.n, "{\"k\":{\" float32\":0.0}}", "float32 underflow");
 }
@@ -970,11 +933,5 @@ static Suite *gob_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(gob_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(gob_suite());
 }

@@ -5,6 +5,7 @@
 
 #include "sessionbridge/store.h"
 #include "sessionbridge/store_admin.h"
+#include "unit_run.h"
 
 START_TEST(test_scan_escape)
 {
@@ -104,11 +105,5 @@ static Suite *store_admin_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(store_admin_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? 0 : 1;
+    return unit_run(store_admin_suite());
 }

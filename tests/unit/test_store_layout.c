@@ -7,6 +7,7 @@
 
 #include "http/api.h"
 #include "sessionbridge/store.h"
+#include "unit_run.h"
 
 START_TEST(test_escape)
 {
@@ -188,11 +189,5 @@ static Suite *store_layout_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(store_layout_suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return unit_run(store_layout_suite());
 }

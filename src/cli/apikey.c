@@ -187,11 +187,12 @@ int cli_cmd_apikey_list(struct cli_ctx *ctx, int argc, char **argv)
         struct sb_buf b;
 
         if (json) {
-            cli_print_json(json_pack("{s:s, s:s, s:O, s:I, s:I}", "key_id",
+            cli_print_json(json_pack("{s:s, s:s, s:o, s:I, s:I}", "key_id",
                                      keys[i].key_id, "subject",
                                      keys[i].subject, "scopes",
-                                     keys[i].scopes ? keys[i].scopes
-                                                    : json_array(),
+                                     keys[i].scopes
+                                         ? json_incref(keys[i].scopes)
+                                         : json_array(),
                                      "created_at",
                                      (json_int_t)keys[i].created_at,
                                      "expires_at",

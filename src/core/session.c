@@ -71,14 +71,16 @@ int sb_sid_generate(char *buf, struct sb_err *err)
     return 0;
 }
 
+/* "o" steals the data reference: a shared s->data gets one taken for it, a
+ * fresh empty object is handed over (with "O" it would leak). */
 json_t *sb_session_to_json(const struct sb_session *s)
 {
-    return json_pack("{s:s, s:s?, s:I, s:I, s:s, s:O, s:I, s:I}",
+    return json_pack("{s:s, s:s?, s:I, s:I, s:s, s:o, s:I, s:I}",
                      "sid", s->sid, "subject", s->subject,
                      "issued_at", (json_int_t)s->issued_at,
                      "expires_at", (json_int_t)s->expires_at,
                      "profile", s->profile,
-                     "data", s->data ? s->data : json_object(),
+                     "data", s->data ? json_incref(s->data) : json_object(),
                      "version", (json_int_t)s->version,
                      "updated_at", (json_int_t)s->updated_at);
 }

@@ -96,14 +96,12 @@ int sb_store_apikey_put(struct sb_redis *r, const char *prefix,
         sb_store_key_apikey_id(prefix, k->key_id, idk, sizeof(idk), err) != 0 ||
         sb_store_key_apikeys(prefix, list, sizeof(list), err) != 0)
         return -1;
-    doc = json_pack("{s:s, s:s, s:O, s:I, s:I, s:s}", "key_id", k->key_id,
+    doc = json_pack("{s:s, s:s, s:o, s:I, s:I, s:s}", "key_id", k->key_id,
                     "subject", k->subject, "scopes",
-                    k->scopes ? k->scopes : json_array(),
+                    k->scopes ? json_incref(k->scopes) : json_array(),
                     "created_at", (json_int_t)k->created_at,
                     "expires_at", (json_int_t)k->expires_at,
                     "key_hash", hex);
-    if (k->scopes == NULL && doc != NULL)
-        json_decref(json_object_get(doc, "scopes"));
     text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     if (text == NULL)

@@ -81,11 +81,15 @@ struct sb_profile {
     void *codec_state;             /* owned by the codec (prepare/release) */
 };
 
-/* Loads a secrets file: one secret per line, the raw bytes of the line
- * without its line ending; blank lines and lines starting with '#' are
- * skipped.  Appends to list.  Refuses a file readable by group or others
- * only by logging nothing: permissions are the operator's business, but an
- * empty file is an error. */
+/* Loads a secrets file, the one key-line syntax of every format: one
+ * secret per line without its line ending; "hex:<hex digits>" and
+ * "base64:<base64 or base64url, padded or not>" lines decode to binary,
+ * any other line is its own bytes; blank lines are skipped.  A line
+ * starting with '#' is an error (no comments: such a secret must be
+ * written hex: or base64:), as are a bad hex:/base64: value, a raw NUL
+ * byte, a file with no secret and a file writable by group or others; a
+ * file readable by them is logged as a warning.  Errors name file:line.
+ * Appends to list; on failure list is as it was. */
 int sb_secrets_load_file(const char *path, struct sb_secret_list *list,
                          struct sb_err *err);
 

@@ -156,39 +156,6 @@ static void gorilla_release(struct sb_profile *p)
     p->codec_state = NULL;
 }
 
-/* The key bytes a key-file line stands for: "hex:<hex>" and
- * "base64:<standard base64>" decode (binary keys such as
- * securecookie.GenerateRandomKey's), any other line is its own raw bytes.
- * out holds at least line->len bytes; returns the length or -1. */
-static long key_bytes(const struct sb_secret *line, unsigned char *out)
-{
-    const char *s = (const char *)line->bytes;
-    size_t i, n;
-    long r;
-
-    if (line->len > 4 && strncmp(s, "hex:", 4) == 0) {
-        n = line->len - 4;
-        if (n % 2 != 0)
-            return -1;
-        for (i = 0; i < n / 2; i++) {
-            int hi = sb_hex_digit(s[4 + 2 * i]);
-            int lo = sb_hex_digit(s[5 + 2 * i]);
-            if (hi < 0 || lo < 0)
-                return -1;
-            out[i] = (unsigned char)(hi << 4 | lo);
-        }
-        return (long)(n / 2);
-    }
-    if (line->len > 7 && strncmp(s, "base64:", 7) == 0) {
-        r = sb_b64_decode(SB_B64_STD_PAD, s + 7, line->len - 7, out);
-        if (r < 0)
-            r = sb_b64_decode(SB_B64_STD_NOPAD, s + 7, line->len - 7, out);
-        return r;
-    }
-    memcpy(out, line->bytes, line->len);
-    return (long)line->len;
-}
-
 /* Loads the key pairs: hash key N (hash_keys_file, else secrets_file) with
  * block key N (block_keys_file line N; "-" = none). */
 static int load_pairs(struct sb_profile *p, struct gorilla_state *st,
@@ -198,8 +165,7 @@ static int load_pairs(struct sb_profile *p, struct gorilla_state *st,
                                             "AES-256-CTR"};
     struct sb_secret_list hash = {0}, block = {0};
     const struct sb_secret_list *hk = &p->secrets;
-    unsigned char *buf = NULL;
-    size_t i, max = 0;
+    size_t i;
     long n;
     int rc = -1;
 
@@ -223,37 +189,28 @@ static int load_pairs(struct sb_profile *p, struct gorilla_state *st,
             goto out_clear;
         }
     }
-    for (i = 0; i < hk->count; i++)
-        max = hk->items[i].len > max ? hk->items[i].len : max;
-    for (i = 0; i < block.count; i++)
-        max = block.items[i].len > max ? block.items[i].len : max;
-    buf = malloc(max + 1);
     st->pairs = calloc(hk->count, sizeof(*st->pairs));
-    if (buf == NULL || st->pairs == NULL) {
+    if (st->pairs == NULL) {
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         goto out_clear;
     }
     for (i = 0; i < hk->count; i++) {
         struct gorilla_pair *pair = &st->pairs[i];
-        n = key_bytes(&hk->items[i], buf);
-        if (n < 0) {
-            sb_err_set(err, SB_ERR_CONFIG, "hash key %zu: bad hex: or "
-                       "base64: value", i + 1);
-            goto out_clear;
-        }
-        if (sb_mac_key_init(&pair->hash, digest, buf, (size_t)n, err) != 0)
+        if (sb_mac_key_init(&pair->hash, digest, hk->items[i].bytes,
+                            hk->items[i].len, err) != 0)
             goto out_clear;
         st->pair_count++;
-        if (i >= block.count || strcmp((char *)block.items[i].bytes, "-") == 0)
+        if (i >= block.count ||
+            (block.items[i].len == 1 && block.items[i].bytes[0] == '-'))
             continue;
-        n = key_bytes(&block.items[i], buf);
+        n = (long)block.items[i].len;
         if (n != 16 && n != 24 && n != 32) {
             sb_err_set(err, SB_ERR_CONFIG,
                        "block key %zu is %ld bytes; AES needs 16, 24 or 32",
                        i + 1, n);
             goto out_clear;
         }
-        memcpy(pair->block, buf, (size_t)n);
+        memcpy(pair->block, block.items[i].bytes, (size_t)n);
         pair->block_len = (size_t)n;
         pair->cipher = EVP_CIPHER_fetch(NULL, ctr_names[n / 8 - 2], NULL);
         if (pair->cipher == NULL) {
@@ -264,9 +221,6 @@ static int load_pairs(struct sb_profile *p, struct gorilla_state *st,
     }
     rc = 0;
 out_clear:
-    if (buf != NULL)
-        OPENSSL_cleanse(buf, max + 1);
-    free(buf);
     sb_secrets_clear(&hash);
     sb_secrets_clear(&block);
     return rc;

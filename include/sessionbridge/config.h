@@ -5,9 +5,12 @@
  *
  * Every key can be overridden by SESSIONBRIDGE_<SECTION>_<KEY> in the
  * environment (section and key upper-cased, '.' and '-' as '_', so
- * [profile.legacy] salt is SESSIONBRIDGE_PROFILE_LEGACY_SALT).  Secrets are
- * only ever read from files (*_file keys).  Unknown sections and keys are
- * errors; every error names file:line, section and key.
+ * [profile.legacy] salt is SESSIONBRIDGE_PROFILE_LEGACY_SALT), and a key
+ * may be set there only, format keys too.  Secrets are only ever read from
+ * files (*_file keys).  Unknown sections and keys are errors, in the file
+ * and in the environment alike (a SESSIONBRIDGE_* variable that names no
+ * key of the fixed table or of a profile's format); every error names
+ * file:line or the variable, section and key.
  */
 #ifndef SESSIONBRIDGE_CONFIG_H
 #define SESSIONBRIDGE_CONFIG_H

@@ -19,6 +19,8 @@
 #include "sessionbridge/codec.h"
 #include "sessionbridge/crypto.h"
 
+extern char **environ;
+
 /* One key = value line of the file, as read. */
 struct entry {
     char *section;
@@ -588,11 +590,66 @@ static int apply_profile_key(struct sb_profile *p, const char *section,
     return 1;
 }
 
-static const char *const generic_profile_keys[] = {
-    "format", "cookie_name", "cookie_path", "cookie_domain", "cookie_secure",
-    "cookie_httponly", "cookie_samesite", "cookie_max_age", "secrets_file",
-    "max_age", "salt", "digest", "serializer", "subject_field", "subject_type",
-    "sid_field", NULL};
+/* The [profile.*] section of es whose variable prefix
+ * (SESSIONBRIDGE_PROFILE_<NAME>_) is the longest one var starts with, or
+ * NULL: "go" and "go_block" both prefix SESSIONBRIDGE_PROFILE_GO_BLOCK_X,
+ * and the variable belongs to go_block. */
+static const char *env_profile_of(const struct entries *es, const char *var)
+{
+    char prefix[256];
+    const char *best = NULL;
+    size_t i, best_len = 0;
+
+    for (i = 0; i < es->count; i++) {
+        const char *section = es->items[i].section;
+        size_t n;
+        if (strncmp(section, "profile.", 8) != 0)
+            continue;
+        env_name(section, "", prefix, sizeof(prefix));
+        n = strlen(prefix);
+        if (strncmp(var, prefix, n) == 0 && n > best_len) {
+            best = section;
+            best_len = n;
+        }
+    }
+    return best;
+}
+
+/* When the environment entry var ("NAME=value") sets a key of section that
+ * the file does not: the key (lower-cased rest of the name) into key and
+ * the value into *value, and 0.  1 otherwise ("format" is read by
+ * lookup(); keys in the file take their override where they are read). */
+static int env_profile_key(const struct entries *es, const char *section,
+                           const char *var, char *key, size_t size,
+                           const char **value)
+{
+    const char *eq = strchr(var, '=');
+    const char *owner = env_profile_of(es, var);
+    char prefix[256], name[256];
+    size_t i, n;
+
+    if (eq == NULL || owner == NULL || strcmp(owner, section) != 0)
+        return 1;
+    env_name(section, "", prefix, sizeof(prefix));
+    n = (size_t)(eq - var) - strlen(prefix);
+    if (n == 0 || n >= size)
+        return 1;
+    for (i = 0; i < n; i++)
+        key[i] = (char)tolower((unsigned char)var[strlen(prefix) + i]);
+    key[n] = '\0';
+    if (strcmp(key, "format") == 0)
+        return 1;
+    for (i = 0; i < es->count; i++) {
+        if (strcmp(es->items[i].section, section) != 0)
+            continue;
+        env_name(section, es->items[i].key, name, sizeof(name));
+        if (strlen(name) == (size_t)(eq - var) &&
+            strncmp(name, var, (size_t)(eq - var)) == 0)
+            return 1;
+    }
+    *value = eq + 1;
+    return 0;
+}
 
 /* Builds profile `name` from every entry of section "profile.<name>" (and
  * the environment overrides of those keys and of the generic keys). */
@@ -652,24 +709,28 @@ static int build_profile(struct entries *es, const char *section,
             return -1;
         }
     }
-    /* Generic keys set only in the environment. */
-    for (i = 0; generic_profile_keys[i] != NULL; i++) {
-        const char *key = generic_profile_keys[i];
+    /* Keys set only in the environment: generic or the format's own, each
+     * checked as if it were in the file (an unknown one is an error). */
+    for (i = 0; environ[i] != NULL; i++) {
+        char key[128];
         const char *v;
-        size_t j;
-        bool in_file = false;
-        for (j = 0; j < es->count; j++)
-            in_file |= !strcmp(es->items[j].section, section) &&
-                       !strcmp(es->items[j].key, key);
-        if (in_file)
+        if (env_profile_key(es, section, environ[i], key, sizeof(key), &v) != 0)
             continue;
-        env_name(section, key, envbuf, sizeof(envbuf));
-        v = getenv(envbuf);
-        if (v == NULL)
-            continue;
+        o.path = es->path;
+        o.line = 0;
         o.env = envbuf;
-        if (apply_profile_key(p, section, key, v, &o, err) < 0)
+        snprintf(envbuf, sizeof(envbuf), "%.*s", (int)(v - 1 - environ[i]),
+                 environ[i]);
+        rc = apply_profile_key(p, section, key, v, &o, err);
+        if (rc == 1) {
+            if (p->codec->configure == NULL)
+                return fail_at(err, &o, section, key,
+                               "unknown key for format %s", p->codec->name);
+            if (p->codec->configure(p, key, v, err) != 0)
+                return fail_at(err, &o, section, key, "%s", err->msg);
+        } else if (rc != 0) {
             return -1;
+        }
     }
     if (p->sid_field == NULL && set_string(&p->sid_field, "_sb_sid") != 0)
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
@@ -742,6 +803,35 @@ static int check_unknown(struct entries *es, struct sb_err *err)
     return 0;
 }
 
+/* Every SESSIONBRIDGE_* variable must name a key, as every line of the
+ * file must: one of the fixed table's, or one of a [profile.*] section of
+ * the file (build_profile has applied those, refusing unknown keys). */
+static int check_unknown_env(const struct entries *es, struct sb_err *err)
+{
+    char name[256];
+    size_t i, j;
+
+    for (i = 0; environ[i] != NULL; i++) {
+        const char *var = environ[i], *eq = strchr(var, '=');
+        bool known = false;
+        if (strncmp(var, "SESSIONBRIDGE_", 14) != 0 || eq == NULL)
+            continue;
+        for (j = 0; j < sizeof(fixed_keys) / sizeof(fixed_keys[0]); j++) {
+            env_name(fixed_keys[j].section, fixed_keys[j].key, name,
+                     sizeof(name));
+            known |= strlen(name) == (size_t)(eq - var) &&
+                     strncmp(name, var, (size_t)(eq - var)) == 0;
+        }
+        if (!known && env_profile_of(es, var) == NULL)
+            return sb_err_set(err, SB_ERR_CONFIG,
+                              "environment %.*s: not a configuration key "
+                              "(no such key of a fixed section, nor a "
+                              "[profile.NAME] of %s)", (int)(eq - var), var,
+                              es->path);
+    }
+    return 0;
+}
+
 static int check_route(struct sb_config *cfg, struct entries *es,
                        struct sb_err *err)
 {
@@ -778,7 +868,8 @@ int sb_config_load(const char *path, struct sb_config **out,
     if (entries_read(path, &es, err) != 0)
         goto err_free;
     if (apply_fixed(cfg, &es, err) != 0 || build_profiles(cfg, &es, err) != 0 ||
-        check_unknown(&es, err) != 0 || check_route(cfg, &es, err) != 0)
+        check_unknown(&es, err) != 0 || check_unknown_env(&es, err) != 0 ||
+        check_route(cfg, &es, err) != 0)
         goto err_entries;
     entries_free(&es);
     *out = cfg;

@@ -7,12 +7,15 @@
 #   make test  installs what is missing, builds (warnings are errors) and
 #              runs every test, then again under ASan+UBSan, then a short
 #              fuzz smoke run
+#   make vectors regenerates tests/vectors/public.json from the real
+#              frameworks and checks every vector (tests/vectors/README.md)
+#   make bench   runs the benchmarks of the README's "Numbers measured"
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run demo test test-normal test-asan fuzz-smoke bench clean
+.PHONY: all deps build run demo test test-normal test-asan fuzz-smoke vectors bench clean
 
 all: build
 
@@ -44,6 +47,10 @@ fuzz-smoke: deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DSB_FUZZ=ON -DSB_TESTS=OFF
 	cmake --build $(FUZZ_BUILD) -j$(JOBS)
 	bash tests/fuzz/smoke.sh $(FUZZ_BUILD) 20
+
+vectors:
+	bash docker/install-deps.sh test vectors
+	sh tests/vectors/generators/generate_all.sh
 
 bench: build
 	bash tests/bench/run_all.sh $(BUILD)

@@ -101,10 +101,10 @@ int main(int argc, char **argv)
     static const char *const kv_ex[] = {NULL};
     char dir[] = "/tmp/sbbenchXXXXXX", rs384[64], es384[64], es512[64];
     const char *keys[][2] = {
-        {"RS256", SB_SHARED_DIR "/vectors/test-only-jwt-rs256-private.pem"},
+        {"RS256", SB_VECTORS_DIR "/test-only-jwt-rs256-private.pem"},
         {"RS384", rs384},
         {"RS512", rs384},
-        {"ES256", SB_SHARED_DIR "/vectors/test-only-jwt-es256-private.pem"},
+        {"ES256", SB_VECTORS_DIR "/test-only-jwt-es256-private.pem"},
         {"ES384", es384},
         {"ES512", es512},
     };
@@ -151,10 +151,10 @@ int main(int argc, char **argv)
         fuzz_profile(&p, "jwt", NULL, kv);
         tok = bench_profile_line(keys[i][0], &p);
         if (i == 0 || i == 3) {
-            pem = read_file(i == 0 ? SB_SHARED_DIR
-                            "/vectors/test-only-jwt-rs256-public.pem"
-                                   : SB_SHARED_DIR
-                            "/vectors/test-only-jwt-es256-public.pem", &len);
+            pem = read_file(i == 0 ? SB_VECTORS_DIR
+                            "/test-only-jwt-rs256-public.pem"
+                                   : SB_VECTORS_DIR
+                            "/test-only-jwt-es256-public.pem", &len);
             bench_libjwt(keys[i][0], tok, (unsigned char *)pem, len);
             free(pem);
         }

@@ -16,7 +16,7 @@ sb_api_prepare() {
     done
     head -c 64 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SB_TMP/rails.sec"
     echo >>"$SB_TMP/rails.sec"
-    install -m 600 "$SB_SHARED/vectors/test-only-jwt-rs256-private.pem" "$SB_TMP/rs.pem"
+    install -m 600 "$SB_VECTORS/test-only-jwt-rs256-private.pem" "$SB_TMP/rs.pem"
     printf 'backend %s\nadmin %s\n' "$BTOK" "$ATOK" >"$SB_TMP/tokens"
     chmod 600 "$SB_TMP/tokens"
     SB_API_PROFILES="[api]

@@ -118,8 +118,8 @@ check "JWKS is public" 200 "$API_STATUS"
 check "JWKS lists the RS256 key with its kid" "RSA test-rsa-1 RS256" \
     "$(jget '["keys"][0]["kty"]') $(jget '["keys"][0]["kid"]') $(jget '["keys"][0]["alg"]')"
 check "JWKS has only public RS/ES keys" 1 "$($SB_PY -c 'import json,sys; print(len(json.loads(sys.argv[1])["keys"]))' "$API_BODY")"
-check "JWKS n matches the shared test JWKS" \
-    "$($SB_PY -c 'import json,sys; print([k["n"] for k in json.load(open(sys.argv[1]))["keys"] if k["kty"]=="RSA"][0])' "$SB_SHARED/vectors/test-only-jwks.json")" \
+check "JWKS n matches the test-only JWKS" \
+    "$($SB_PY -c 'import json,sys; print([k["n"] for k in json.load(open(sys.argv[1]))["keys"] if k["kty"]=="RSA"][0])' "$SB_VECTORS/test-only-jwks.json")" \
     "$(jget '["keys"][0]["n"]')"
 
 # -- protobuf

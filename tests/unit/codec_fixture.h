@@ -1,9 +1,9 @@
 /*
  * codec_fixture.h - helpers for the codec unit tests: profiles built the
  * way config.c builds them (generic defaults and keys, codec keys through
- * configure(), then prepare()), the shared vectors, the decode verdict a
- * bad-input case expects, and independent signers (OpenSSL directly, not
- * the code under test).
+ * configure(), then prepare()), the vectors of tests/vectors/, the decode
+ * verdict a bad-input case expects, and independent signers (OpenSSL
+ * directly, not the code under test).
  */
 #ifndef SB_TEST_CODEC_FIXTURE_H
 #define SB_TEST_CODEC_FIXTURE_H
@@ -23,8 +23,8 @@
 #define FIX_VERIFY_NOW (FIX_T0 + 3600)
 #define FIX_SECRET "s3cr3t-test-key"
 #define FIX_OLD_SECRET "old-test-key"
-#define FIX_VECTORS SB_SHARED_DIR "/vectors/public.json"
-#define FIX_KEYS SB_SHARED_DIR "/vectors/"
+#define FIX_VECTORS SB_VECTORS_DIR "/public.json"
+#define FIX_KEYS SB_VECTORS_DIR "/"
 
 /* config.c's generic string keys a test may give in kv (applied before
  * prepare(), as config.c does): the field each sets, else NULL. */

@@ -45,6 +45,44 @@ struct sb_codec_ctx {
     const char *user_agent;  /* User-Agent header; NULL when absent */
 };
 
+/* A server-side record a framework keeps beside its cookie (connect-redis
+ * for express), ready for `SET key value EX ttl`. */
+struct sb_codec_record {
+    char *key;        /* owned */
+    char *value;      /* owned, NUL-terminated */
+    size_t value_len; /* bytes of value without the NUL */
+    int64_t ttl;      /* seconds for EX; <= 0: the session is already over
+                         (delete the key instead of writing it) */
+};
+
+/* Frees what a record owns and zeroes it. */
+void sb_codec_record_free(struct sb_codec_record *r);
+
+/*
+ * The capability of a format whose session data lives in a server-side
+ * record in the same Redis, the cookie carrying only the sid.  The bridge
+ * reads the record when it checks such a credential, writes it when it
+ * mints one (unless one exists), and unlinks it when the session is
+ * deleted or its user logged out.
+ */
+struct sb_codec_records {
+    /* The record's Redis key for sid, as a new string in *out. */
+    int (*key)(const struct sb_profile *p, const char *sid, char **out,
+               struct sb_err *err);
+
+    /* Parses a record read from Redis into s (which holds the sid and
+     * profile from the cookie): data, subject and expires_at.  now_ms is
+     * Unix milliseconds.  SB_ERR_EXPIRED when the record says the session
+     * is over.  On failure s is reset. */
+    int (*parse)(const struct sb_profile *p, const char *value, size_t len,
+                 int64_t now_ms, struct sb_session *s, struct sb_err *err);
+
+    /* Builds the record of canonical session s at now_ms into *out. */
+    int (*build)(const struct sb_profile *p, const struct sb_session *s,
+                 int64_t now_ms, struct sb_codec_record *out,
+                 struct sb_err *err);
+};
+
 struct sb_codec {
     const char *name; /* the value of "format = ..." */
 
@@ -52,6 +90,18 @@ struct sb_codec {
      * rails session_id, jwt sid/jti); false when the canonical sid has to
      * travel in profile->sid_field of the data. */
     bool native_sid;
+
+    /* For a credential without a session id: the length of the prefix of
+     * token that its signature covers and that its issuer writes the same
+     * way for the same session (JWT: header.payload, never the signature
+     * bytes, which ECDSA lets anyone re-shape).  NULL: such a credential's
+     * identity is its decoded data, which a re-signed cookie (a new
+     * timestamp or nonce, the same session) keeps. */
+    size_t (*signed_span)(const char *token, size_t len);
+
+    /* Set when the session data lives in a framework record (express);
+     * NULL for formats that carry their data in the credential. */
+    const struct sb_codec_records *records;
 
     /* Characters the framework percent-encodes in the cookie value on the
      * wire (express: ":+/", rails: "+/="), and so percent-decodes when it
@@ -97,8 +147,14 @@ void sb_codec_list_names(char *buf, size_t size);
  * (initialised by the caller): enforces SB_TOKEN_MAX, runs codec->decode,
  * then fills subject from p->subject_field, applies renames, sets
  * out->profile and the sid (native; else data[p->sid_field], removed from
- * the data; else derived from a hash of the profile name and token so the
- * same credential always maps to the same sid). */
+ * the data; else derived, see below).  A subject or sid that holds a NUL
+ * byte is SB_ERR_MALFORMED: read as a C string it would name someone else.
+ *
+ * A derived sid is a hash of the profile name and the credential's
+ * identity: what its signer authenticated less what a re-issue changes
+ * (codec->signed_span of the token, else the decoded data as sorted
+ * compact JSON).  So every re-signed copy of one app session is the same
+ * session, and no re-shaping of a signature makes a new one. */
 int sb_credential_decode(const struct sb_profile *p, const char *token,
                          size_t len, const struct sb_codec_ctx *ctx,
                          struct sb_session *out, struct sb_err *err);
@@ -125,17 +181,6 @@ int sb_credential_map_in(const struct sb_profile *p, struct sb_session *s,
 int sb_credential_map_out(const struct sb_profile *p,
                           const struct sb_session *s, json_t **out,
                           struct sb_err *err);
-
-/* Translates: decodes token with `from`, then encodes the same session
- * (sid, subject, data) for `to`, issued now and expiring no later than the
- * source session did.  *out_token is a new string; when session is not
- * NULL it receives the decoded canonical session (initialised by the
- * caller). */
-int sb_credential_translate(const struct sb_profile *from,
-                            const struct sb_profile *to, const char *token,
-                            size_t len, const struct sb_codec_ctx *ctx,
-                            char **out_token, struct sb_session *session,
-                            struct sb_err *err);
 
 /* The JSON answer of a validation, shared by the CLI and the HTTP API:
  * {"active":true,"profile":P,"session":{...}} when s is not NULL, else

@@ -5,8 +5,9 @@
  * The `express` codec only carries the session id: its cookie is
  * "s:" sid "." HMAC.  The session data lives in Redis under
  * store_prefix + sid ("sess:" by default) as JSON.stringify output with a
- * `cookie` object first.  The store layer writes and reads those records
- * with the functions below, in the same Redis the bridge's own store uses.
+ * `cookie` object first.  The codec offers them as its records capability
+ * (struct sb_codec_records), which the bridge reads and writes in the same
+ * Redis its own store uses.
  *
  * A record is what connect-redis's set() writes:
  *   {"cookie":{"originalMaxAge":86400000,"expires":"2026-11-23T10:30:17.557Z",
@@ -21,18 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sessionbridge/codec.h"
 #include "sessionbridge/err.h"
 #include "sessionbridge/profile.h"
 #include "sessionbridge/session.h"
-
-/* One connect-redis record, ready for `SET key value EX ttl`. */
-struct sb_express_record {
-    char *key;        /* store_prefix + sid; owned */
-    char *value;      /* the JSON text; owned, NUL-terminated */
-    size_t value_len; /* bytes of value without the NUL */
-    int64_t ttl;      /* seconds for EX; <= 0 means the session is already
-                         over: DEL key instead of writing (connect-redis) */
-};
 
 /* Writes the Redis key of `sid` for express profile p (store_prefix + sid)
  * into a new string *out; caller frees. */
@@ -47,14 +40,13 @@ int sb_express_record_key(const struct sb_profile *p, const char *sid,
  * expires is s->expires_at, else now + max_age when the profile has one,
  * else null (a browser-session cookie; ttl = store_ttl).  originalMaxAge is
  * the lifetime left at now_ms in ms, or null.  s->sid must be set.
- * Fills *out (caller frees with sb_express_record_free). */
+ * Fills *out (key: store_prefix + sid; ttl <= 0 when the session is
+ * already over, so connect-redis would delete the key), which the caller
+ * frees with sb_codec_record_free. */
 int sb_express_record_build(const struct sb_profile *p,
                             const struct sb_session *s, int64_t now_ms,
-                            struct sb_express_record *out,
+                            struct sb_codec_record *out,
                             struct sb_err *err);
-
-/* Frees what a record owns and zeroes it. */
-void sb_express_record_free(struct sb_express_record *r);
 
 /* The TTL connect-redis gives a record whose cookie.expires is
  * expires_ms (Unix ms; < 0 when null) at now_ms: ceil((expires - now) /

@@ -7,6 +7,7 @@
 #define SESSIONBRIDGE_JSONUTIL_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sessionbridge/err.h"
@@ -29,6 +30,10 @@ struct sb_buf {
     size_t cap;
 };
 
+/* True when v is a JSON string that reads the same as a C string: it
+ * holds no NUL byte (JSON's \u0000), so strlen() does not cut it short. */
+bool sb_json_is_c_string(const json_t *v);
+
 void sb_buf_init(struct sb_buf *b);
 void sb_buf_free(struct sb_buf *b);
 int sb_buf_append(struct sb_buf *b, const void *p, size_t n);
@@ -47,8 +52,12 @@ enum sb_json_style {
                                   <>& and U+2028/9 escaped, UTF-8 kept */
     SB_JSON_JS,                /* JSON.stringify: compact, insertion order,
                                   UTF-8 kept */
-    SB_JSON_RUBY               /* ActiveSupport::JSON: compact, insertion
+    SB_JSON_RUBY,              /* ActiveSupport::JSON: compact, insertion
                                   order, <>& and U+2028/9 escaped */
+    SB_JSON_CANONICAL          /* sessionbridge's own answers and stored
+                                  sessions: JSON.stringify's layout, but a
+                                  real keeps a fraction or exponent (2.0,
+                                  not 2), so a Go float64 stays one */
 };
 
 /* Appends the JSON text of v in the given style to b.  Reals are written

@@ -35,6 +35,9 @@
                                            what has no expiry of its own
                                            (browsers cap cookies there) */
 #define SB_SUBJECT_MAX 256            /* longest subject, in bytes */
+#define SB_STORE_USER_SESSIONS_MAX 100 /* live sessions one user may have;
+                                          past it the ones expiring soonest
+                                          are revoked */
 #define SB_APIKEY_ID_MAX 65           /* key id: 1-64 of [A-Za-z0-9._-] */
 
 /* ---- key names ----------------------------------------------------------- */
@@ -103,14 +106,17 @@ int sb_store_layout_ensure(struct sb_redis *r, const char *prefix,
 
 /*
  * The hot path: records the session of a credential that just verified
- * and checks it against revocation, in one round trip (one script over the
- * owner's slot).  Fails with SB_ERR_REVOKED when the sid has a revocation
- * marker or the subject's not-before is later than s->issued_at (when
- * known).  Otherwise inserts s when absent (version 1, updated_at now,
- * TTL from expires_at) with its index entry, and sets *inserted; the sid
- * pointer is written too when it was inserted (a second command).
- * s->sid must be set.  Serialises into a thread-local buffer: no
- * allocation once the buffer has grown.
+ * and checks it against revocation and ownership, in one round trip (a
+ * pipeline of two scripts: the claim of the sid pointer P sid:SID, and the
+ * record over the owner's slot).  Fails with SB_ERR_REVOKED when the sid
+ * has a revocation marker or the subject's not-before is later than
+ * s->issued_at (when known), and with SB_ERR_INVALID_CLAIM when the sid
+ * already belongs to another owner (another user, or a user when s names
+ * none, or none when s names one): the pointer is fixed at first sight and
+ * never re-pointed.  Otherwise inserts s when absent (version 1,
+ * updated_at now, TTL from expires_at) with its index entry, and sets
+ * *inserted.  s->sid must be set.  Serialises into thread-local buffers:
+ * no allocation once they have grown.
  */
 int sb_store_record(struct sb_redis *r, const char *prefix,
                     const struct sb_session *s, int64_t now, bool *inserted,
@@ -164,30 +170,31 @@ struct sb_store_removed {
 /*
  * Deletes session sid and revokes it: one atomic script over the owner's
  * slot removes the session and its index entry and writes the revocation
- * marker (TTL: the session's remaining lifetime, else fallback_ttl when
- * > 0, else SB_STORE_UNBOUNDED_TTL).  A sid already revoked keeps its
- * marker.  The sid pointer stays until it expires with the session's
- * lifetime, so a bare sid still leads to the marker.  subject: the owner
- * when known (NULL: read it from the pointer; then SB_ERR_NOT_FOUND when
- * there is none).  This is also the CLI's purge of one session.  removed
- * may be NULL.
+ * marker, with a TTL of the session's remaining lifetime and at least
+ * least_ttl (callers pass sb_store_max_lifetime(), so a copy of the
+ * credential the app re-signed meanwhile is caught too).  A sid already
+ * revoked (and no longer stored) keeps its marker as it is.  The sid pointer is then
+ * kept as long as the marker, so a bare sid still leads to it and no
+ * other owner can claim the sid.  subject: the owner when known (NULL:
+ * read it from the pointer; then SB_ERR_NOT_FOUND when there is none).
+ * This is also the CLI's purge of one session.  removed may be NULL.
  */
 int sb_store_delete(struct sb_redis *r, const char *prefix, const char *sid,
-                    const char *subject, int64_t now, int64_t fallback_ttl,
+                    const char *subject, int64_t now, int64_t least_ttl,
                     struct sb_store_removed *removed, struct sb_err *err);
 
 /*
  * Revokes the session of a credential that just decoded into s (the API's
- * POST /v1/revoke and the CLI's revoke alike) as sb_store_delete does:
- * under its subject's tag, or, without a subject, under the anonymous
- * owner tag of its sid.  A marker the store knows no lifetime for lives as
- * long as the credential would have (SB_STORE_UNBOUNDED_TTL when it never
- * expires).  removed (may be NULL) is filled for a session with a subject
- * and zeroed for an anonymous one.
+ * POST /v1/revoke and the CLI's revoke alike) as sb_store_delete does,
+ * under its owner tag (its subject's, or the anonymous one of its sid).
+ * The marker lives at least as long as the credential could (400 days
+ * when it never expires) and least_ttl.  removed (may be NULL) is filled
+ * for a session with a subject and zeroed for an anonymous one.
  */
 int sb_store_revoke(struct sb_redis *r, const char *prefix,
                     const struct sb_session *s, int64_t now,
-                    struct sb_store_removed *removed, struct sb_err *err);
+                    int64_t least_ttl, struct sb_store_removed *removed,
+                    struct sb_err *err);
 
 /* The live sessions of subject at now (at most `limit`; 0 = all), soonest
  * expiry first, as a new array of *n sessions the caller frees with
@@ -200,11 +207,12 @@ void sb_store_free_sessions(struct sb_session *v, size_t n);
 
 /*
  * Logs subject out everywhere: not-before = now (TTL nbf_ttl, see
- * sb_store_max_lifetime), a revocation marker for every indexed sid,
- * every session and the index deleted, in one atomic script (the sid
- * pointers stay, leading to the markers).  *sids (may be NULL) receives the removed sids as a new array
- * of *n new strings (sb_store_free_strings), so the caller can drop
- * framework records (connect-redis) too.
+ * sb_store_max_lifetime), a revocation marker for every indexed sid
+ * (living at least nbf_ttl), every session and the index deleted, in one
+ * atomic script; then the sid pointers are kept as long as the markers.
+ * *sids (may be NULL) receives the removed sids as a new array of *n new
+ * strings (sb_store_free_strings), so the caller can drop framework
+ * records (connect-redis) too.
  */
 int sb_store_logout_user(struct sb_redis *r, const char *prefix,
                          const char *subject, int64_t now, int64_t nbf_ttl,
@@ -234,27 +242,16 @@ int sb_store_parse_records(redisReply *rep, size_t item_size,
 /* ---- batches (the admin CLI's purges) ------------------------------------ */
 
 /*
- * sb_store_delete for sids[0..n) in two pipelines (owners, then one atomic
- * script per session): removed[i] tells whether sids[i] existed
+ * sb_store_delete for sids[0..n) in three pipelines (owners, one atomic
+ * script per session, the pointers kept): removed[i] tells whether sids[i] existed
  * and its profile.  A sid without a pointer is not touched (its owner is
  * unknown).  Each session's removal is atomic, the batch is not: after a
  * failure a re-run finishes the job.
  */
 int sb_store_delete_many(struct sb_redis *r, const char *prefix,
                          const char *const *sids, size_t n, int64_t now,
-                         struct sb_store_removed *removed, struct sb_err *err);
-
-/* ---- the frameworks' own records ------------------------------------------ */
-
-/* Unlinks the server-side records a framework keeps beside its cookie
- * (connect-redis `sess:SID` of every express profile of cfg) for
- * sids[0..n), in one pipeline: what a deleted session or a logged-out user
- * leaves in the frameworks' layouts.  Sends nothing when cfg has no such
- * profile. */
-int sb_store_drop_framework_records(struct sb_redis *r,
-                                    const struct sb_config *cfg,
-                                    const char *const *sids, size_t n,
-                                    struct sb_err *err);
+                         int64_t least_ttl, struct sb_store_removed *removed,
+                         struct sb_err *err);
 
 /* sb_store_logout_user for subjects[0..n), one script each in one
  * pipeline; removed[i] receives the number of sessions removed, and *sids

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "sessionbridge/clock.h"
 #include "sessionbridge/b64.h"
 #include "sessionbridge/crypto.h"
 #include "sessionbridge/jsonutil.h"
@@ -58,7 +59,7 @@ int cli_cmd_apikey_create(struct cli_ctx *ctx, int argc, char **argv)
     struct sb_err err = {0};
     char key[64], gen_id[16], when[32];
     long long ttl = 0;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = sb_clock_now();
     bool json = false;
     int i, m, rc = CLI_USAGE;
 
@@ -173,7 +174,7 @@ int cli_cmd_apikey_list(struct cli_ctx *ctx, int argc, char **argv)
     }
     if ((rc = cli_redis_open(ctx, &r)) != CLI_OK)
         return rc;
-    if (sb_store_apikey_list(r, ctx->cfg->prefix, (int64_t)time(NULL), &keys,
+    if (sb_store_apikey_list(r, ctx->cfg->prefix, sb_clock_now(), &keys,
                              &n, &err) != 0) {
         rc = cli_store_error("", &err);
         goto out;

@@ -3,25 +3,38 @@
 
 const struct cli_command cli_commands[] = {
     {"decode", NULL, cli_cmd_decode,
-     "--profile P [--now UNIX] [--client-addr A] [--user-agent UA] [TOKEN]",
-     "Decodes and verifies a credential offline with profile P and prints\n"
-     "{\"active\":true,\"profile\":P,\"session\":{...}} or\n"
-     "{\"active\":false,\"error\":CODE,\"message\":...}.  The token is read\n"
-     "from stdin when not given.  Exit 0 active, 1 not active, 2 usage.\n"
+     "[--profile P] [--offline] [--now UNIX] [--client-addr A] "
+     "[--user-agent UA] [TOKEN]",
+     "Validates a credential as POST /v1/validate does and prints the same\n"
+     "answer: {\"active\":true,\"profile\":P,\"session\":{...}} or\n"
+     "{\"active\":false,\"error\":CODE,\"message\":...}.  Without\n"
+     "--profile every profile is tried.  The session is checked against\n"
+     "the configured Redis (revocation; an express session's data is read\n"
+     "from its connect-redis record) and recorded, as the API would.\n"
+     "  --offline   verify the credential alone, without Redis (revocation\n"
+     "              unchecked; express data unavailable)\n"
+     "The token is read from stdin when not given.  Exit 0 active, 1 not\n"
+     "active, 2 usage, 3 Redis unreachable.\n"
      "Example: sessionbridgectl -c sb.ini decode --profile legacy 'eyJ...'"},
     {"encode", NULL, cli_cmd_encode,
      "--profile P [--now UNIX] [--client-addr A] [--user-agent UA] "
      "[--set-cookie] < session.json",
      "Reads a canonical session from stdin ({\"subject\":..,\"data\":{..}};\n"
-     "sid, issued_at, expires_at optional) and prints the credential for\n"
-     "profile P (with --set-cookie, the whole Set-Cookie header value).\n"
+     "subject may be null or absent for an anonymous session; sid,\n"
+     "issued_at, expires_at optional; decode's whole answer is accepted\n"
+     "too) and prints the credential for profile P (with --set-cookie, the\n"
+     "whole Set-Cookie header value).  Nothing is written to Redis.\n"
      "Example: echo '{\"subject\":\"42\",\"data\":{}}' | sessionbridgectl "
      "-c sb.ini encode --profile new"},
     {"translate", NULL, cli_cmd_translate,
-     "--from P --to Q [--now UNIX] [--client-addr A] [--user-agent UA] "
-     "[TOKEN]",
-     "Decodes a credential with profile P and prints the same session as a\n"
-     "credential of profile Q.  Exit 0, 1 when the input is not active.\n"
+     "[--from P] --to Q [--offline] [--set-cookie] [--now UNIX] "
+     "[--client-addr A] [--user-agent UA] [TOKEN]",
+     "Validates a credential (profile P, or any) as decode does and prints\n"
+     "the same session as a credential of profile Q, minted as POST\n"
+     "/v1/translate mints it (an express target gets its connect-redis\n"
+     "record).  --offline as for decode (an express target then fails).\n"
+     "Exit 0, 1 when the input is not active or Q cannot carry it, 2\n"
+     "usage, 3 Redis unreachable.\n"
      "Example: sessionbridgectl -c sb.ini translate --from legacy --to new "
      "'eyJ...'"},
     {"config", "check", cli_cmd_config_check, "",

@@ -102,13 +102,13 @@ char *cli_read_stdin(size_t max, size_t *len)
 }
 
 /* One line a value, so scripts can read the output line by line: compact,
- * keys in insertion order, UTF-8 kept (SB_JSON_JS). */
+ * keys in insertion order, UTF-8 kept (SB_JSON_CANONICAL). */
 void cli_print_json(json_t *v)
 {
     struct sb_buf b;
 
     sb_buf_init(&b);
-    if (v != NULL && sb_json_dump(v, SB_JSON_JS, &b, NULL) == 0)
+    if (v != NULL && sb_json_dump(v, SB_JSON_CANONICAL, &b, NULL) == 0)
         printf("%s\n", b.data);
     sb_buf_free(&b);
     json_decref(v);

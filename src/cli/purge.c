@@ -8,6 +8,8 @@
 
 #include "admin.h"
 #include "progress.h"
+#include "sessionbridge/bridge.h"
+#include "sessionbridge/clock.h"
 #include "sessionbridge/store.h"
 #include "sessionbridge/store_admin.h"
 
@@ -45,7 +47,6 @@ struct purge {
     const char *prefix;
     int64_t now;
     int64_t cutoff;          /* issued before this = old enough */
-    int64_t nbf_ttl;         /* lifetime of a not-before key */
     bool dry;                /* this pass only counts */
     struct purge_counts c;
     struct sb_err err;
@@ -206,6 +207,7 @@ static void draw(struct purge *p)
 static int remove_matching(struct purge *p, const struct sb_admin_session *b,
                            size_t n, unsigned long long *count)
 {
+    struct sb_bridge bridge = {p->cfg, p->r, false};
     struct sb_store_removed *removed = NULL;
     const char **sids = calloc(n ? n : 1, sizeof(*sids));
     size_t i, k = 0;
@@ -225,10 +227,13 @@ static int remove_matching(struct purge *p, const struct sb_admin_session *b,
         sb_err_set(&p->err, SB_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if (sb_store_delete_many(p->r, p->prefix, sids, k, p->now, removed,
-                             &p->err) != 0 ||
-        sb_store_drop_framework_records(p->r, p->cfg, sids, k, &p->err) != 0)
-        goto out;
+    if (sb_bridge_delete(&bridge, sids, k, NULL, p->now, removed,
+                         &p->err) != 0) {
+        if (p->err.code != SB_ERR_NOT_FOUND)
+            goto out;
+        sb_err_clear(&p->err); /* one sid whose owner nobody recorded */
+        removed[0].existed = false;
+    }
     for (i = 0; i < k; i++)
         *count += removed[i].existed;
     rc = 0;
@@ -243,9 +248,9 @@ out:
 static int logout_subjects(struct purge *p, const char *const *subjects,
                            size_t n, unsigned long long *count)
 {
+    struct sb_bridge bridge = {p->cfg, p->r, false};
     long long *removed = calloc(n ? n : 1, sizeof(*removed));
-    char **sids = NULL;
-    size_t i, nsids = 0;
+    size_t i;
     int rc = -1;
 
     if (removed == NULL)
@@ -260,12 +265,8 @@ static int logout_subjects(struct purge *p, const char *const *subjects,
             free(v);
             removed[i] = (long long)k;
         }
-    } else if (sb_store_logout_many(p->r, p->prefix, subjects, n, p->now,
-                                    p->nbf_ttl, removed, &sids, &nsids,
-                                    &p->err) != 0 ||
-               sb_store_drop_framework_records(p->r, p->cfg,
-                                               (const char *const *)sids,
-                                               nsids, &p->err) != 0) {
+    } else if (sb_bridge_logout(&bridge, subjects, n, p->now, removed,
+                                &p->err) != 0) {
         goto out;
     }
     for (i = 0; i < n; i++)
@@ -273,7 +274,6 @@ static int logout_subjects(struct purge *p, const char *const *subjects,
     p->c.users += n;
     rc = 0;
 out:
-    sb_store_free_strings(sids, nsids);
     free(removed);
     return rc;
 }
@@ -542,9 +542,8 @@ int cli_cmd_purge(struct cli_ctx *ctx, int argc, char **argv)
         goto out;
     p.cfg = ctx->cfg;
     p.prefix = ctx->cfg->prefix;
-    p.now = (int64_t)time(NULL);
+    p.now = sb_clock_now();
     p.cutoff = p.now - p.o.older_than;
-    p.nbf_ttl = sb_store_max_lifetime(ctx->cfg);
 
     t0 = cli_now();
     if (p.o.dry_run || !p.o.yes) {
@@ -568,7 +567,7 @@ int cli_cmd_purge(struct cli_ctx *ctx, int argc, char **argv)
         /* the question may have taken a while: a fresh clock for the
          * not-before times, and a fresh connection if Redis dropped the
          * idle one (a failed PING closes it; the next command reconnects) */
-        p.now = (int64_t)time(NULL);
+        p.now = sb_clock_now();
         freeReplyObject(sb_redis_command(p.r, &p.err, "PING"));
     }
     t0 = cli_now();

@@ -1,63 +1,26 @@
-/* revoke.c - `revoke TOKEN`: decode a credential with the configured
- * profiles and revoke its session, as the API's POST /v1/revoke does. */
+/* revoke.c - `revoke TOKEN`: the bridge decodes a credential with the
+ * configured profiles and revokes its session, as for POST /v1/revoke. */
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "admin.h"
-#include "sessionbridge/codec.h"
-#include "sessionbridge/store.h"
-
-/*
- * Decodes token with the named profile, or with each configured profile
- * in turn until one accepts it.  On failure *err holds the error of the
- * named profile, or of the first profile that got past the format check
- * (a bad signature says more than "not my format").
- */
-static const struct sb_profile *decode_any(const struct sb_config *cfg,
-                                           const char *profile,
-                                           const char *token, size_t len,
-                                           struct sb_session *s,
-                                           struct sb_err *err)
-{
-    struct sb_codec_ctx cctx = {(int64_t)time(NULL), NULL, NULL};
-    struct sb_err first = {0}, e;
-    size_t i;
-
-    if (profile != NULL) {
-        const struct sb_profile *p = sb_config_profile(cfg, profile);
-        return sb_credential_decode(p, token, len, &cctx, s, err) == 0 ? p
-                                                                       : NULL;
-    }
-    for (i = 0; i < cfg->profile_count; i++) {
-        const struct sb_profile *p = &cfg->profiles[i];
-        sb_err_clear(&e);
-        if (sb_credential_decode(p, token, len, &cctx, s, &e) == 0)
-            return p;
-        if (first.code == SB_OK ||
-            (first.code == SB_ERR_MALFORMED && e.code != SB_ERR_MALFORMED))
-            first = e;
-    }
-    if (first.code == SB_OK)
-        sb_err_set(&first, SB_ERR_CONFIG, "no profile is configured");
-    *err = first;
-    return NULL;
-}
+#include "sessionbridge/bridge.h"
+#include "sessionbridge/clock.h"
 
 int cli_cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
 {
     const char *profile = NULL, *token = NULL;
     const struct sb_config *cfg;
-    const struct sb_profile *p;
+    const struct sb_profile *p = NULL, *used = NULL;
     struct sb_store_removed removed = {0};
+    struct sb_codec_ctx cctx = {sb_clock_now(), NULL, NULL};
     struct sb_redis *r = NULL;
+    struct sb_bridge b;
     struct sb_session s;
     struct sb_err err = {0};
-    const char *sid;
     char *owned = NULL;
     bool json = false;
-    int64_t now = (int64_t)time(NULL);
     size_t len;
     int i, m, rc;
 
@@ -73,7 +36,7 @@ int cli_cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
     }
     if ((cfg = cli_config(ctx)) == NULL)
         return CLI_FAILED;
-    if (profile != NULL && sb_config_profile(cfg, profile) == NULL)
+    if (profile != NULL && (p = sb_config_profile(cfg, profile)) == NULL)
         return cli_error(CLI_USAGE, "--profile: no profile named '%s' in %s",
                          profile, ctx->config_path);
     if (token == NULL || strcmp(token, "-") == 0) {
@@ -89,7 +52,7 @@ int cli_cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
         len = strlen(token);
     }
     sb_session_init(&s);
-    if ((p = decode_any(cfg, profile, token, len, &s, &err)) == NULL) {
+    if (sb_bridge_decode(cfg, p, token, len, &cctx, &s, &used, &err) != 0) {
         rc = cli_error(CLI_FAILED, "the credential is not valid%s%s: %s (%s); "
                        "nothing revoked", profile ? " for profile " : "",
                        profile ? profile : "", err.msg,
@@ -98,20 +61,21 @@ int cli_cmd_revoke(struct cli_ctx *ctx, int argc, char **argv)
     }
     if ((rc = cli_redis_open(ctx, &r)) != CLI_OK)
         goto out;
-    sid = s.sid;
-    if (sb_store_revoke(r, cfg->prefix, &s, now, &removed, &err) != 0 ||
-        sb_store_drop_framework_records(r, cfg, &sid, 1, &err) != 0) {
+    b.cfg = cfg;
+    b.r = r;
+    b.offline = false;
+    if (sb_bridge_revoke_session(&b, &s, cctx.now, &removed, &err) != 0) {
         rc = cli_store_error("", &err);
         goto out;
     }
     if (json)
         cli_print_json(json_pack("{s:b, s:s, s:s?, s:s, s:b}", "revoked", 1,
                                  "sid", s.sid, "subject", s.subject,
-                                 "profile", p->name, "was_stored",
+                                 "profile", used->name, "was_stored",
                                  removed.existed));
     else
         printf("revoked session %s of %s (a %s credential)%s\n", s.sid,
-               s.subject ? s.subject : "an anonymous user", p->name,
+               s.subject ? s.subject : "an anonymous user", used->name,
                removed.existed ? "; its stored session was deleted" : "");
     rc = CLI_OK;
 out:

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "sessionbridge/clock.h"
 #include "sessionbridge/store.h"
 #include "sessionbridge/store_admin.h"
 
@@ -76,7 +77,7 @@ static int list_user(struct sb_redis *r, const char *prefix,
     struct sb_err err = {0};
     size_t n = 0, i;
 
-    if (sb_store_list_user(r, prefix, out->o->user, (int64_t)time(NULL), 0,
+    if (sb_store_list_user(r, prefix, out->o->user, sb_clock_now(), 0,
                            &v, &n, &err) != 0)
         return cli_store_error("", &err);
     for (i = 0; i < n && !full(out); i++)

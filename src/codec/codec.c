@@ -11,6 +11,7 @@
 
 #include "sessionbridge/crypto.h"
 #include "sessionbridge/jsonutil.h"
+#include "sessionbridge/percent.h"
 
 extern const struct sb_codec sb_codec_django;
 extern const struct sb_codec sb_codec_express;
@@ -57,14 +58,20 @@ void sb_codec_list_names(char *buf, size_t size)
     }
 }
 
-/* The subject as a string, from a string or integer JSON value. */
+/* The subject as a string, from a string or integer JSON value.  A string
+ * with a NUL byte is refused: as a C string it would name another user
+ * ("admin\0x" read as "admin"). */
 static int subject_from_value(struct sb_session *s, const json_t *v,
                               struct sb_err *err)
 {
     char num[32];
 
-    if (json_is_string(v) && json_string_length(v) > 0)
+    if (json_is_string(v) && json_string_length(v) > 0) {
+        if (!sb_json_is_c_string(v))
+            return sb_err_set(err, SB_ERR_MALFORMED,
+                              "the subject holds a NUL byte");
         return sb_session_set_subject(s, json_string_value(v), err);
+    }
     if (json_is_integer(v)) {
         snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
                  json_integer_value(v));
@@ -85,17 +92,36 @@ static int rename_field(json_t *data, const char *from, const char *to)
     return json_object_set_new(data, to, v);
 }
 
-/* A stable sid for a credential that carries none: the first 32 hex
- * characters of SHA-256(profile name NUL token). */
-static void derive_sid(const struct sb_profile *p, const char *token,
-                       size_t len, char *sid)
+/* The sid of a credential that carries none: the first 32 hex characters
+ * of SHA-256("sid2" NUL profile name NUL identity), where the identity is
+ * the codec's signed span of the token, else the decoded data (before
+ * renames) as sorted compact JSON, which re-signing does not change.
+ * "sid2" keeps these sids apart from the v1 ones (a hash of the whole
+ * token). */
+static int derive_sid(const struct sb_profile *p, const char *token,
+                      size_t len, const json_t *data, char *sid,
+                      struct sb_err *err)
 {
     unsigned char md[SB_DIGEST_MAX];
-    const void *parts[3] = {p->name, "", token};
-    size_t lens[3] = {strlen(p->name), 1, len};
+    const void *parts[5] = {"sid2", "", p->name, "", NULL};
+    size_t lens[5] = {4, 1, strlen(p->name), 1, 0};
+    char *text = NULL;
 
-    sb_hash(SB_SHA256, parts, lens, 3, md);
+    if (p->codec->signed_span != NULL) {
+        parts[4] = token;
+        lens[4] = p->codec->signed_span(token, len);
+    } else {
+        text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS |
+                                    JSON_ENCODE_ANY);
+        if (text == NULL)
+            return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        parts[4] = text;
+        lens[4] = strlen(text);
+    }
+    sb_hash(SB_SHA256, parts, lens, 5, md);
     sb_hex_encode(md, 16, sid);
+    free(text);
+    return 0;
 }
 
 int sb_credential_decode(const struct sb_profile *p, const char *token,
@@ -116,20 +142,32 @@ int sb_credential_decode(const struct sb_profile *p, const char *token,
     }
     if (out->data == NULL)
         out->data = json_object();
+    if (out->data == NULL) {
+        sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        goto err_reset;
+    }
     if (out->sid[0] == '\0' && p->sid_field != NULL &&
         (v = json_object_get(out->data, p->sid_field)) != NULL) {
+        if (json_is_string(v) && !sb_json_is_c_string(v)) {
+            sb_err_set(err, SB_ERR_MALFORMED,
+                       "the session id field holds a NUL byte");
+            goto err_reset;
+        }
         if (json_is_string(v) && sb_sid_is_valid(json_string_value(v)))
             strcpy(out->sid, json_string_value(v));
         json_object_del(out->data, p->sid_field);
     }
-    if (out->sid[0] == '\0')
-        derive_sid(p, token, len, out->sid);
-    if (sb_credential_map_in(p, out, err) != 0) {
-        sb_session_reset(out);
-        return -1;
-    }
+    if (out->sid[0] == '\0' &&
+        derive_sid(p, token, len, out->data, out->sid, err) != 0)
+        goto err_reset;
+    if (sb_credential_map_in(p, out, err) != 0)
+        goto err_reset;
     snprintf(out->profile, sizeof(out->profile), "%s", p->name);
     return 0;
+
+err_reset:
+    sb_session_reset(out);
+    return -1;
 }
 
 int sb_credential_map_in(const struct sb_profile *p, struct sb_session *s,
@@ -222,32 +260,6 @@ out_free_data:
     return rc;
 }
 
-int sb_credential_translate(const struct sb_profile *from,
-                            const struct sb_profile *to, const char *token,
-                            size_t len, const struct sb_codec_ctx *ctx,
-                            char **out_token, struct sb_session *session,
-                            struct sb_err *err)
-{
-    struct sb_session s;
-    int64_t cap;
-    int rc;
-
-    *out_token = NULL;
-    sb_session_init(&s);
-    if (sb_credential_decode(from, token, len, ctx, &s, err) != 0)
-        return -1;
-    s.issued_at = ctx->now;
-    cap = to->max_age > 0 ? ctx->now + to->max_age : 0;
-    if (s.expires_at == 0 || (cap != 0 && cap < s.expires_at))
-        s.expires_at = cap;
-    rc = sb_credential_encode(to, &s, ctx, out_token, err);
-    if (rc == 0 && session != NULL)
-        *session = s;
-    else
-        sb_session_reset(&s);
-    return rc;
-}
-
 json_t *sb_credential_result_json(const struct sb_session *s,
                                   const struct sb_err *err)
 {
@@ -258,14 +270,25 @@ json_t *sb_credential_result_json(const struct sb_session *s,
                      sb_err_code_name(err->code), "message", err->msg);
 }
 
-static bool must_escape(const struct sb_profile *p, unsigned char c)
+void sb_codec_record_free(struct sb_codec_record *r)
 {
+    free(r->key);
+    free(r->value);
+    memset(r, 0, sizeof(*r));
+}
+
+/* True when byte c goes on the wire as itself in a cookie value of
+ * profile arg: RFC 6265 cookie-octets, less what the framework escapes. */
+static bool cookie_octet_kept(unsigned char c, const void *arg)
+{
+    const struct sb_profile *p = arg;
+
     if (c == '%')
-        return p->codec->cookie_escape != NULL;
-    return c < 0x21 || c > 0x7E || c == '"' || c == ',' || c == ';' ||
-           c == '\\' ||
-           (p->codec->cookie_escape != NULL &&
-            strchr(p->codec->cookie_escape, c) != NULL);
+        return p->codec->cookie_escape == NULL;
+    return c >= 0x21 && c <= 0x7E && c != '"' && c != ',' && c != ';' &&
+           c != '\\' &&
+           (p->codec->cookie_escape == NULL ||
+            strchr(p->codec->cookie_escape, c) == NULL);
 }
 
 int sb_cookie_build(const struct sb_profile *p, const char *value,
@@ -273,18 +296,18 @@ int sb_cookie_build(const struct sb_profile *p, const char *value,
 {
     static const char *const samesite[] = {NULL, "Lax", "Strict", "None"};
     const struct sb_cookie_attrs *c = &p->cookie;
+    size_t vlen = strlen(value);
+    char *escaped = malloc(3 * vlen + 1);
     struct sb_buf b;
-    const unsigned char *v;
 
     sb_buf_init(&b);
-    if (sb_buf_printf(&b, "%s=", c->name) != 0)
+    if (escaped == NULL ||
+        sb_percent_encode(value, vlen, cookie_octet_kept, p, escaped,
+                          3 * vlen + 1) < 0 ||
+        sb_buf_printf(&b, "%s=%s", c->name, escaped) != 0)
         goto err_nomem;
-    for (v = (const unsigned char *)value; *v; v++) {
-        int rc = must_escape(p, *v) ? sb_buf_printf(&b, "%%%02X", *v)
-                                    : sb_buf_append(&b, v, 1);
-        if (rc != 0)
-            goto err_nomem;
-    }
+    free(escaped);
+    escaped = NULL;
     if (sb_buf_printf(&b, "; Path=%s", c->path ? c->path : "/") != 0)
         goto err_nomem;
     if (c->domain != NULL && sb_buf_printf(&b, "; Domain=%s", c->domain) != 0)
@@ -310,6 +333,7 @@ int sb_cookie_build(const struct sb_profile *p, const char *value,
     return 0;
 
 err_nomem:
+    free(escaped);
     sb_buf_free(&b);
     return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
 }
@@ -318,31 +342,28 @@ long sb_cookie_value_decode(const struct sb_profile *p, const char *value,
                             size_t len, char *buf, size_t size,
                             struct sb_err *err)
 {
-    size_t i, o = 0;
+    size_t bad_at = 0;
+    long n;
 
     if (len > SB_COOKIE_MAX)
         return sb_err_set(err, SB_ERR_TOO_LARGE,
                           "cookie is %zu bytes; the limit is %d", len,
                           SB_COOKIE_MAX);
-    for (i = 0; i < len; i++) {
-        char c = value[i];
-        if (o + 1 >= size)
+    if (p->codec->cookie_escape == NULL) {
+        if (len + 1 > size)
             return sb_err_set(err, SB_ERR_TOO_LARGE, "cookie too large");
-        if (c == '%' && p->codec->cookie_escape != NULL) {
-            int hi = i + 2 < len ? sb_hex_digit(value[i + 1]) : -1;
-            int lo = i + 2 < len ? sb_hex_digit(value[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
-                return sb_err_set(err, SB_ERR_MALFORMED,
-                                  "cookie has a bad percent-escape at byte "
-                                  "%zu", i);
-            buf[o++] = (char)(hi << 4 | lo);
-            i += 2;
-        } else {
-            buf[o++] = c;
-        }
+        memcpy(buf, value, len);
+        buf[len] = '\0';
+        return (long)len;
     }
-    buf[o] = '\0';
-    return (long)o;
+    n = sb_percent_decode(value, len, false, buf, size, &bad_at);
+    if (n == -1)
+        return sb_err_set(err, SB_ERR_MALFORMED,
+                          "cookie has a bad percent-escape at byte %zu",
+                          bad_at);
+    if (n < 0)
+        return sb_err_set(err, SB_ERR_TOO_LARGE, "cookie too large");
+    return n;
 }
 
 void *sb_codec_state(struct sb_profile *p, size_t size, struct sb_err *err)

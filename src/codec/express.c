@@ -216,9 +216,17 @@ static int express_encode(const struct sb_profile *p,
     return 0;
 }
 
+/* The session data lives in connect-redis records. */
+static const struct sb_codec_records express_records = {
+    .key = sb_express_record_key,
+    .parse = sb_express_record_parse,
+    .build = sb_express_record_build,
+};
+
 const struct sb_codec sb_codec_express = {
     .name = "express",
     .native_sid = true,
+    .records = &express_records,
     .cookie_escape = ":+/",
     .configure = express_configure,
     .prepare = express_prepare,
@@ -346,7 +354,7 @@ static json_t *cookie_object(const struct sb_profile *p, int64_t expires_ms,
 
 int sb_express_record_build(const struct sb_profile *p,
                             const struct sb_session *s, int64_t now_ms,
-                            struct sb_express_record *out,
+                            struct sb_codec_record *out,
                             struct sb_err *err)
 {
     json_t *data = NULL, *rec = NULL, *cookie;
@@ -392,15 +400,8 @@ err_free:
     sb_buf_free(&b);
     json_decref(rec);
     json_decref(data);
-    sb_express_record_free(out);
+    sb_codec_record_free(out);
     return -1;
-}
-
-void sb_express_record_free(struct sb_express_record *r)
-{
-    free(r->key);
-    free(r->value);
-    memset(r, 0, sizeof(*r));
 }
 
 /* Reads cookie.expires of a record: Unix ms, -1 when null; -2 when it is

@@ -490,8 +490,14 @@ static int fill_session(json_t *claims, int64_t iat, int64_t exp,
     char num[32];
     size_t i;
 
+    if ((json_is_string(sid) && !sb_json_is_c_string(sid)) ||
+        (json_is_string(sub) && !sb_json_is_c_string(sub)))
+        return sb_err_set(err, SB_ERR_MALFORMED,
+                          "JWT sub or sid holds a NUL byte");
     if (!json_is_string(sid) || !sb_sid_is_valid(json_string_value(sid)))
         sid = json_object_get(claims, "jti");
+    if (json_is_string(sid) && !sb_json_is_c_string(sid))
+        return sb_err_set(err, SB_ERR_MALFORMED, "JWT jti holds a NUL byte");
     if (json_is_string(sid) && sb_sid_is_valid(json_string_value(sid)))
         strcpy(out->sid, json_string_value(sid));
     if (json_is_string(sub) && json_string_length(sub) > 0) {
@@ -714,9 +720,19 @@ out_free:
     return rc;
 }
 
+/* A JWT's identity is header.payload: what the signature covers, without
+ * the signature bytes (ECDSA's (r, s) and (r, n - s) both verify). */
+static size_t jwt_signed_span(const char *token, size_t len)
+{
+    const char *dot = memrchr(token, '.', len);
+
+    return dot != NULL ? (size_t)(dot - token) : len;
+}
+
 const struct sb_codec sb_codec_jwt = {
     .name = "jwt",
     .native_sid = true,
+    .signed_span = jwt_signed_span,
     .cookie_escape = NULL,
     .configure = jwt_configure,
     .prepare = jwt_prepare,

@@ -380,7 +380,8 @@ static void take_sid(const struct sb_profile *p, json_t *session,
         json_t *v = fields[i] ? json_object_get(session, fields[i]) : NULL;
         if (v == NULL)
             continue;
-        if (json_is_string(v) && sb_sid_is_valid(json_string_value(v)))
+        if (json_is_string(v) && sb_json_is_c_string(v) &&
+            sb_sid_is_valid(json_string_value(v)))
             strcpy(out->sid, json_string_value(v));
         json_object_del(session, fields[i]);
     }

@@ -59,6 +59,12 @@ json_t *sb_json_parse(const char *buf, size_t n, enum sb_err_code bad_code,
     return v;
 }
 
+bool sb_json_is_c_string(const json_t *v)
+{
+    return json_is_string(v) &&
+           strlen(json_string_value(v)) == json_string_length(v);
+}
+
 void sb_buf_init(struct sb_buf *b)
 {
     b->data = NULL;
@@ -170,7 +176,8 @@ static const struct style_rules *style_rules(enum sb_json_style s)
     case SB_JSON_PY_COMPACT: return &py_compact;
     case SB_JSON_PY_DEFAULT: return &py_default;
     case SB_JSON_GO: return &go;
-    case SB_JSON_JS: return &js;
+    case SB_JSON_JS:
+    case SB_JSON_CANONICAL: return &js;
     case SB_JSON_RUBY: return &ruby;
     }
     return &js;
@@ -294,6 +301,7 @@ static int dump_real(double x, enum sb_json_style style, struct sb_buf *b)
     bool py = style == SB_JSON_PY_COMPACT_SORTED ||
               style == SB_JSON_PY_COMPACT || style == SB_JSON_PY_DEFAULT;
     bool ruby = style == SB_JSON_RUBY;
+    bool canonical = style == SB_JSON_CANONICAL;
     bool sci;
     struct sb_buf out;
 
@@ -303,7 +311,7 @@ static int dump_real(double x, enum sb_json_style style, struct sb_buf *b)
         const char *z = signbit(x) ? "-0" : "0";
         if (sb_buf_append_str(b, z) != 0)
             return -1;
-        return (py || ruby) ? sb_buf_append_str(b, ".0") : 0;
+        return (py || ruby || canonical) ? sb_buf_append_str(b, ".0") : 0;
     }
     e = shortest_digits(x, digits, sizeof(digits));
     nd = (int)strlen(digits);
@@ -344,7 +352,8 @@ static int dump_real(double x, enum sb_json_style style, struct sb_buf *b)
             if (sb_buf_append(&out, i < nd ? &digits[i] : "0", 1) != 0)
                 goto err;
         }
-        if (nd <= e + 1 && (py || ruby) && sb_buf_append_str(&out, ".0") != 0)
+        if (nd <= e + 1 && (py || ruby || canonical) &&
+            sb_buf_append_str(&out, ".0") != 0)
             goto err;
     }
     if (sb_buf_append(b, out.data, out.len) != 0)

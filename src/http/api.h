@@ -1,8 +1,8 @@
 /*
  * api.h - what the /v1 endpoint files share: caller authentication, request
  * bodies in JSON, protobuf or form encoding, answers in the format the
- * caller asked for, this thread's store connection, and the search for a
- * valid credential in a request (cookies, Authorization).
+ * caller asked for, and the request's parts the bridge needs.  Every
+ * decision about a credential is the bridge's (sessionbridge/bridge.h).
  *
  * Every sb_api_* function that can fail answers the request itself (the
  * standard error body, in the negotiated format) and returns -1 / false,
@@ -16,10 +16,9 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "sessionbridge/bridge.h"
 #include "sessionbridge/codec.h"
-#include "sessionbridge/redis.h"
 #include "sessionbridge/session.h"
-#include "sessionbridge/store.h"
 #include "sessionbridge/v1/api.pb-c.h"
 
 /* ---- wire formats (wire.c) ------------------------------------------------ */
@@ -105,108 +104,22 @@ void sb_api_error(struct sb_http_req *req, unsigned status, const char *code,
  * 401, the rest 500. */
 void sb_api_fail(struct sb_http_req *req, const struct sb_err *err);
 
-/* This thread's Redis connection (layout version checked once per
- * process).  NULL after answering 503. */
-struct sb_redis *sb_api_redis(struct sb_http_req *req);
+/* A bridge over this request's config and this thread's store
+ * connection (opened on first need). */
+void sb_api_bridge(struct sb_http_req *req, struct sb_bridge *b);
 
-/* The current Unix time. */
-int64_t sb_api_now(void);
+/* The store connection of b, or answers 503 (500 on a layout mismatch)
+ * and returns NULL. */
+struct sb_redis *sb_api_store(struct sb_http_req *req, struct sb_bridge *b);
 
-/* The request's context for codecs: now, the client address (first
- * X-Forwarded-For entry, else X-Real-IP, else the peer) and User-Agent;
- * addr is the caller's buffer for the address. */
+/* The request's context for codecs: now (sb_clock_now), the client
+ * address (first X-Forwarded-For entry, else X-Real-IP, else the peer)
+ * and User-Agent; addr is the caller's buffer for the address. */
 void sb_api_codec_ctx(struct sb_http_req *req, struct sb_codec_ctx *ctx,
                       char *addr, size_t addr_size);
 
-/* ---- credentials (api.c) ---------------------------------------------------- */
-
-/* Decodes token with profile p, or with every profile in turn when p is
- * NULL (the first that verifies wins; on failure err holds the most
- * specific error: any other code beats malformed).  out must be
- * initialised. */
-int sb_api_decode_any(const struct sb_config *cfg, const struct sb_profile *p,
-                      const char *token, size_t len,
-                      const struct sb_codec_ctx *ctx, struct sb_session *out,
-                      const struct sb_profile **used, struct sb_err *err);
-
-/*
- * Completes a decoded session with what lives in Redis, then records it and
- * checks revocation (sb_store_record): for an express profile the
- * connect-redis record is read first (subject and data live there; a
- * missing record is an expired session).  Counts a created session in the
- * metrics.  SB_ERR_REVOKED / SB_ERR_STORE / SB_ERR_EXPIRED on failure.
- */
-int sb_api_check(struct sb_redis *r, const struct sb_config *cfg,
-                 const struct sb_profile *p, struct sb_session *s,
-                 int64_t now, struct sb_err *err);
-
-/* Encodes s for profile `to` as a translation does (issued now, expiring no
- * later than s and to's max_age; other profiles' subject fields left out
- * of the data) into *token; for an express profile the connect-redis
- * record is written when absent.  *set_cookie (may be NULL) receives the
- * Set-Cookie value.  Both are new strings. */
-int sb_api_mint(struct sb_redis *r, const struct sb_config *cfg,
-                const struct sb_profile *to, const struct sb_session *s,
-                const struct sb_codec_ctx *ctx, char **token,
-                char **set_cookie, struct sb_err *err);
-
-/* A Cookie header split into pairs, borrowed from the header. */
-#define SB_API_COOKIES_MAX 32
-
-struct sb_api_cookie {
-    const char *name;
-    size_t name_len;
-    const char *value;
-    size_t value_len;
-};
-
-/* One credential found in a request: a cookie of profile p, or a bearer
- * token for p (NULL: every profile is tried). */
-struct sb_api_candidate {
-    const struct sb_profile *p;
-    const char *value; /* borrowed from the request's headers */
-    size_t len;
-    bool bearer;
-};
-
-/* The credentials of the request, cookies first (profile order), then an
- * Authorization bearer token; with `only`, just that profile's. */
-size_t sb_api_candidates(const struct sb_http_req *req,
-                         const struct sb_profile *only,
-                         struct sb_api_candidate *out, size_t max);
-
-/*
- * Finds the request's first credential that verifies and passes the store
- * check (sb_api_check), trying the next one when a credential is revoked
- * or invalid.  cands must hold SB_API_COOKIES_MAX + 1 entries; it receives
- * every candidate (*ncands) and *which the one used.  *r receives this
- * thread's store connection when one was needed.  Fails with the most
- * telling error: SB_ERR_NO_CREDENTIAL when there was none, SB_ERR_STORE at
- * once when Redis fails (fail closed).
- */
-int sb_api_find(struct sb_http_req *req, const struct sb_codec_ctx *ctx,
-                const struct sb_profile *only, struct sb_redis **r,
-                struct sb_session *out, const struct sb_profile **used,
-                const struct sb_api_candidate **which,
-                struct sb_api_candidate *cands, size_t *ncands,
-                struct sb_err *err);
-
-/* The credential of candidate c as the codec reads it (a cookie value
- * percent-decoded) into buf. */
-int sb_api_candidate_token(const struct sb_api_candidate *c, char *buf,
-                           size_t size, struct sb_err *err);
-
-/* Splits the request's Cookie header; returns the number of pairs. */
-size_t sb_api_cookies(const struct sb_http_req *req,
-                      struct sb_api_cookie *out, size_t max);
-
-/* Splits a Cookie header value (NUL-terminated; NULL gives 0) into at most
- * max name=value pairs pointing into it (quotes around a value dropped,
- * pairs without a name or '=' skipped). */
-size_t sb_api_cookies_split(const char *header, struct sb_api_cookie *out,
-                            size_t max);
-
-/* The token of an "Authorization: Bearer ..." header, or NULL. */
-const char *sb_api_bearer(const struct sb_http_req *req, size_t *len);
+/* The request's Cookie and Authorization headers, for the bridge. */
+void sb_api_bridge_request(const struct sb_http_req *req,
+                           struct sb_bridge_request *rq);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "api.h"
 #include "endpoints.h"
+#include "sessionbridge/clock.h"
 
 #define APIKEY_LEN_MAX 512
 #define APIKEY_DESC (&sessionbridge__v1__api_key_validate_response__descriptor)
@@ -14,7 +15,7 @@ void sb_ep_apikeys_validate(struct sb_http_req *req)
     const char *key = sb_http_header(req, "X-API-Key");
     struct sb_apikey k;
     struct sb_err err = {0};
-    struct sb_redis *r;
+    struct sb_bridge b;
     json_t *body = NULL;
 
     if (!sb_api_authorize(req, SB_API_BACKEND))
@@ -34,10 +35,9 @@ void sb_ep_apikeys_validate(struct sb_http_req *req)
                      "bytes)", APIKEY_LEN_MAX);
         goto out_free;
     }
-    if ((r = sb_api_redis(req)) == NULL)
-        goto out_free;
-    if (sb_store_apikey_get(r, req->cfg->prefix, key, strlen(key),
-                            sb_api_now(), &k, &err) != 0) {
+    sb_api_bridge(req, &b);
+    if (sb_bridge_apikey(&b, key, strlen(key), sb_clock_now(), &k,
+                         &err) != 0) {
         if (err.code == SB_ERR_NOT_FOUND || err.code == SB_ERR_EXPIRED)
             sb_api_reply(req, 401,
                          json_pack("{s:b, s:s, s:s}", "valid", 0, "error",

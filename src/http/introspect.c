@@ -7,13 +7,25 @@
 #include "endpoints.h"
 #include "metrics.h"
 
-/* Reads the form's token (answering 400 invalid_request when absent) and
- * decodes it: with the profile named by token_type_hint first, then every
- * profile.  Returns 1 decoded, 0 not a valid credential, -1 answered. */
-static int form_credential(struct sb_http_req *req,
-                           const struct sb_codec_ctx *ctx,
-                           struct sb_session *s, const struct sb_profile **used,
-                           struct sb_err *err)
+/* What the two endpoints learn about the form's token (form_checked). */
+struct form_check {
+    struct sb_codec_ctx ctx;
+    char addr[64];                  /* ctx.client_addr points here */
+    struct sb_bridge b;
+    struct sb_session s;            /* reset by the endpoint */
+    const struct sb_profile *used;  /* the profile that decoded it */
+    struct sb_err err;              /* why it is not live */
+};
+
+/*
+ * What both endpoints start with: the caller is checked, the form's token
+ * read (400 invalid_request when absent) and validated by the bridge:
+ * with the profile named by token_type_hint first, then every profile.
+ * Returns 1 for a live credential, 0 when it is not one (c->err says why:
+ * invalid, expired, revoked...), -1 after answering (401, 400, 415, 503).
+ * c->s is initialised first thing, whatever the outcome.
+ */
+static int form_checked(struct sb_http_req *req, struct form_check *c)
 {
     static __thread char token[SB_TOKEN_MAX + 1];
     char hint[SB_PROFILE_NAME_MAX];
@@ -21,6 +33,10 @@ static int form_credential(struct sb_http_req *req,
     bool present, hint_present;
     long n;
 
+    memset(c, 0, sizeof(*c));
+    sb_session_init(&c->s);
+    if (!sb_api_authorize(req, SB_API_BACKEND))
+        return -1;
     n = sb_api_form_field(req, "token", token, sizeof(token), &present);
     if (n < 0)
         return -1;
@@ -32,50 +48,19 @@ static int form_credential(struct sb_http_req *req,
     if (sb_api_form_field(req, "token_type_hint", hint, sizeof(hint),
                           &hint_present) < 0)
         return -1;
-    hp = hint_present ? sb_config_profile(req->cfg, hint) : NULL;
-    if (hp != NULL && sb_api_decode_any(req->cfg, hp, token, (size_t)n, ctx,
-                                        s, used, err) == 0)
-        return 1;
-    return sb_api_decode_any(req->cfg, NULL, token, (size_t)n, ctx, s, used,
-                             err) == 0;
-}
-
-/* What the two endpoints learn about the form's token (form_checked). */
-struct form_check {
-    struct sb_codec_ctx ctx;
-    char addr[64];                  /* ctx.client_addr points here */
-    struct sb_session s;            /* reset by the endpoint */
-    const struct sb_profile *used;  /* the profile that decoded it */
-    struct sb_redis *r;             /* set for a live credential */
-    struct sb_err err;              /* why it is not one */
-};
-
-/*
- * What both endpoints start with: the caller is checked, the form's token
- * decoded (form_credential) into c->s and checked against the store
- * (sb_api_check).  Returns 1 for a live credential, 0 when it is not one
- * (c->err says why: invalid, expired, revoked...), -1 after answering
- * (401, 400, 415, 503).  c->s is initialised first thing, whatever the
- * outcome.
- */
-static int form_checked(struct sb_http_req *req, struct form_check *c)
-{
-    int found;
-
-    memset(c, 0, sizeof(*c));
-    sb_session_init(&c->s);
-    if (!sb_api_authorize(req, SB_API_BACKEND))
-        return -1;
     sb_api_codec_ctx(req, &c->ctx, c->addr, sizeof(c->addr));
-    found = form_credential(req, &c->ctx, &c->s, &c->used, &c->err);
-    if (found <= 0)
-        return found;
-    if ((c->r = sb_api_redis(req)) == NULL)
-        return -1;
-    if (sb_api_check(c->r, req->cfg, c->used, &c->s, c->ctx.now,
-                     &c->err) == 0)
+    sb_api_bridge(req, &c->b);
+    hp = hint_present ? sb_config_profile(req->cfg, hint) : NULL;
+    if ((hp == NULL ||
+         sb_bridge_decode(req->cfg, hp, token, (size_t)n, &c->ctx, &c->s,
+                          &c->used, &c->err) != 0) &&
+        sb_bridge_decode(req->cfg, NULL, token, (size_t)n, &c->ctx, &c->s,
+                         &c->used, &c->err) != 0)
+        return 0;
+    if (sb_bridge_check(&c->b, c->used, &c->s, c->ctx.now, NULL,
+                        &c->err) == 0)
         return 1;
-    if (c->err.code != SB_ERR_STORE)
+    if (c->err.code != SB_ERR_STORE && c->err.code != SB_ERR_CONFIG)
         return 0;
     sb_api_fail(req, &c->err);
     return -1;
@@ -113,16 +98,12 @@ void sb_ep_revoke(struct sb_http_req *req)
 {
     struct form_check c;
     int live = form_checked(req, &c);
-    const char *sid = c.s.sid;
 
     if (live < 0)
         goto out_reset;
     if (live == 0)
         goto done; /* already revoked or over: nothing to do */
-    if (sb_store_revoke(c.r, req->cfg->prefix, &c.s, c.ctx.now, NULL,
-                        &c.err) != 0 ||
-        sb_store_drop_framework_records(c.r, req->cfg, &sid, 1, &c.err) !=
-            0) {
+    if (sb_bridge_revoke_session(&c.b, &c.s, c.ctx.now, NULL, &c.err) != 0) {
         sb_api_fail(req, &c.err);
         goto out_reset;
     }

@@ -183,7 +183,8 @@ void sb_http_reply_json(struct sb_http_req *req, unsigned status, json_t *body)
     req->status = status;
     req->content_type = "application/json";
     req->out.len = 0;
-    if (body == NULL || sb_json_dump(body, SB_JSON_JS, &req->out, NULL) != 0) {
+    if (body == NULL ||
+        sb_json_dump(body, SB_JSON_CANONICAL, &req->out, NULL) != 0) {
         req->out.len = 0;
         req->status = 500;
         sb_buf_append_str(&req->out,

@@ -7,43 +7,9 @@
 #include "api.h"
 #include "endpoints.h"
 #include "metrics.h"
-#include "sessionbridge/express.h"
-#include "sessionbridge/log.h"
+#include "sessionbridge/clock.h"
 
 #define SESSION_DESC (&sessionbridge__v1__session__descriptor)
-
-/* Mints a credential of every configured profile for s into an object
- * {profile: {token, set_cookie}}; a profile that cannot encode it is
- * logged and left out, a store error fails. */
-static int mint_all(struct sb_http_req *req, struct sb_redis *r,
-                    const struct sb_session *s, const struct sb_codec_ctx *ctx,
-                    json_t **out, struct sb_err *err)
-{
-    const struct sb_config *cfg = req->cfg;
-    json_t *creds = json_object();
-    size_t i;
-
-    for (i = 0; i < cfg->profile_count && creds != NULL; i++) {
-        const struct sb_profile *p = &cfg->profiles[i];
-        char *token = NULL, *cookie = NULL;
-        if (sb_api_mint(r, cfg, p, s, ctx, &token, &cookie, err) != 0) {
-            if (err->code == SB_ERR_STORE) {
-                json_decref(creds);
-                return -1;
-            }
-            sb_log(SB_LOG_WARN, "login: cannot mint a credential", "profile",
-                   p->name, "reason", err->msg, NULL);
-            continue;
-        }
-        json_object_set_new(creds, p->name,
-                            json_pack("{s:s, s:s}", "token", token,
-                                      "set_cookie", cookie));
-        free(token);
-        free(cookie);
-    }
-    *out = creds;
-    return creds ? 0 : sb_err_set(err, SB_ERR_NOMEM, "out of memory");
-}
 
 /* POST /v1/sessions: {subject, data?, ttl?, profile?} -> 201 {session,
  * credentials}. */
@@ -56,7 +22,7 @@ void sb_ep_sessions_create(struct sb_http_req *req)
     struct sb_codec_ctx ctx;
     struct sb_session s;
     struct sb_err err = {0};
-    struct sb_redis *r;
+    struct sb_bridge b;
     json_t *body = NULL, *creds = NULL;
     char addr[64];
 
@@ -90,10 +56,8 @@ void sb_ep_sessions_create(struct sb_http_req *req)
     s.issued_at = ctx.now;
     s.expires_at = ctx.now + ttl;
     snprintf(s.profile, sizeof(s.profile), "%s", p ? p->name : "bridge");
-    if ((r = sb_api_redis(req)) == NULL)
-        goto out_reset;
-    if (sb_store_create(r, req->cfg->prefix, &s, ctx.now, &err) != 0 ||
-        mint_all(req, r, &s, &ctx, &creds, &err) != 0) {
+    sb_api_bridge(req, &b);
+    if (sb_bridge_create(&b, &s, &ctx, &creds, &err) != 0) {
         sb_api_fail(req, &err);
         goto out_reset;
     }
@@ -121,41 +85,15 @@ static bool path_sid(struct sb_http_req *req, char *sid)
     return true;
 }
 
-/* Rewrites the connect-redis record of every express profile that has one
- * for the session, after a PATCH (SET XX KEEPTTL: never creates one). */
-static void refresh_express(struct sb_redis *r, const struct sb_config *cfg,
-                            const struct sb_session *s)
-{
-    size_t i;
-
-    for (i = 0; i < cfg->profile_count; i++) {
-        const struct sb_profile *p = &cfg->profiles[i];
-        struct sb_express_record rec = {0};
-        struct sb_err e;
-        redisReply *rep;
-        const char *argv[5] = {"SET", NULL, NULL, "XX", "KEEPTTL"};
-        size_t argvlen[5] = {3, 0, 0, 2, 7};
-
-        if (strcmp(p->codec->name, "express") != 0 ||
-            sb_express_record_build(p, s, sb_api_now() * 1000, &rec, &e) != 0)
-            continue;
-        argv[1] = rec.key;
-        argvlen[1] = strlen(rec.key);
-        argv[2] = rec.value;
-        argvlen[2] = rec.value_len;
-        rep = sb_redis_commandv(r, 5, argv, argvlen, &e);
-        freeReplyObject(rep);
-        sb_express_record_free(&rec);
-    }
-}
-
 static void session_get(struct sb_http_req *req, const char *sid)
 {
     struct sb_session s;
     struct sb_err err = {0};
-    struct sb_redis *r = sb_api_redis(req);
+    struct sb_bridge b;
+    struct sb_redis *r;
 
-    if (r == NULL)
+    sb_api_bridge(req, &b);
+    if ((r = sb_api_store(req, &b)) == NULL)
         return;
     sb_session_init(&s);
     if (sb_store_get(r, req->cfg->prefix, sid, &s, &err) != 0)
@@ -170,7 +108,7 @@ static void session_patch(struct sb_http_req *req, const char *sid)
     const json_t *data = NULL;
     struct sb_session s;
     struct sb_err err = {0};
-    struct sb_redis *r;
+    struct sb_bridge b;
     json_t *body = NULL;
 
     if (sb_api_body(req,
@@ -179,16 +117,12 @@ static void session_patch(struct sb_http_req *req, const char *sid)
         return;
     if (sb_api_object(req, body, "data", true, &data) != 0)
         goto out_free;
-    if ((r = sb_api_redis(req)) == NULL)
-        goto out_free;
+    sb_api_bridge(req, &b);
     sb_session_init(&s);
-    if (sb_store_patch(r, req->cfg->prefix, sid, data, sb_api_now(), &s,
-                       &err) != 0) {
+    if (sb_bridge_patch(&b, sid, data, sb_clock_now(), &s, &err) != 0)
         sb_api_fail(req, &err);
-    } else {
-        refresh_express(r, req->cfg, &s);
+    else
         sb_api_reply(req, 200, sb_session_to_json(&s), SESSION_DESC);
-    }
     sb_session_reset(&s);
 out_free:
     json_decref(body);
@@ -206,7 +140,7 @@ static void session_delete(struct sb_http_req *req, char *sid)
     const char *subject = query(req, "subject");
     struct sb_store_removed removed;
     struct sb_err err = {0};
-    struct sb_redis *r;
+    struct sb_bridge b;
 
     if (subject != NULL &&
         (subject[0] == '\0' || strlen(subject) > SB_SUBJECT_MAX)) {
@@ -215,11 +149,9 @@ static void session_delete(struct sb_http_req *req, char *sid)
                      SB_SUBJECT_MAX);
         return;
     }
-    if ((r = sb_api_redis(req)) == NULL)
-        return;
-    if (sb_store_delete(r, req->cfg->prefix, sid, subject, sb_api_now(), 0,
-                        &removed, &err) != 0 ||
-        sb_store_drop_framework_records(r, req->cfg, &one, 1, &err) != 0) {
+    sb_api_bridge(req, &b);
+    if (sb_bridge_delete(&b, &one, 1, subject, sb_clock_now(), &removed,
+                         &err) != 0) {
         sb_api_fail(req, &err);
         return;
     }
@@ -249,14 +181,16 @@ static void user_list(struct sb_http_req *req, const char *subject)
 {
     struct sb_session *v = NULL;
     struct sb_err err = {0};
-    struct sb_redis *r = sb_api_redis(req);
+    struct sb_bridge b;
+    struct sb_redis *r;
     json_t *list;
     size_t n = 0, i;
 
-    if (r == NULL)
+    sb_api_bridge(req, &b);
+    if ((r = sb_api_store(req, &b)) == NULL)
         return;
-    if (sb_store_list_user(r, req->cfg->prefix, subject, sb_api_now(), 0, &v,
-                           &n, &err) != 0) {
+    if (sb_store_list_user(r, req->cfg->prefix, subject, sb_clock_now(), 0,
+                           &v, &n, &err) != 0) {
         sb_api_fail(req, &err);
         return;
     }
@@ -271,23 +205,15 @@ static void user_list(struct sb_http_req *req, const char *subject)
 static void user_logout(struct sb_http_req *req, const char *subject)
 {
     struct sb_err err = {0};
-    struct sb_redis *r = sb_api_redis(req);
-    int64_t now = sb_api_now();
-    char **sids = NULL;
-    size_t n = 0;
+    struct sb_bridge b;
+    int64_t now = sb_clock_now();
+    long long n = 0;
 
-    if (r == NULL)
-        return;
-    if (sb_store_logout_user(r, req->cfg->prefix, subject, now,
-                             sb_store_max_lifetime(req->cfg), &sids, &n,
-                             &err) != 0 ||
-        sb_store_drop_framework_records(r, req->cfg,
-                                        (const char *const *)sids, n, &err) != 0) {
-        sb_store_free_strings(sids, n);
+    sb_api_bridge(req, &b);
+    if (sb_bridge_logout(&b, &subject, 1, now, &n, &err) != 0) {
         sb_api_fail(req, &err);
         return;
     }
-    sb_store_free_strings(sids, n);
     sb_metrics_revocation("user");
     sb_api_reply(req, 200,
                  json_pack("{s:s, s:I, s:I}", "subject", subject,

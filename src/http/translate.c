@@ -1,6 +1,6 @@
 /* translate.c - POST /v1/translate: the same session as a credential of
- * another profile, after the source credential passed the revocation
- * check (and was recorded). */
+ * another profile, after the source credential passed the store check
+ * (and was recorded); the bridge's one mint policy decides the rest. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,9 +14,9 @@ void sb_ep_translate(struct sb_http_req *req)
     const char *token = NULL, *from_name = NULL, *to_name = NULL;
     char *out = NULL, *cookie = NULL, addr[64];
     struct sb_codec_ctx ctx;
+    struct sb_bridge b;
     struct sb_session s;
     struct sb_err err = {0};
-    struct sb_redis *r;
     json_t *body = NULL;
 
     if (!sb_api_authorize(req, SB_API_BACKEND))
@@ -34,26 +34,15 @@ void sb_ep_translate(struct sb_http_req *req)
         (from_name != NULL && (from = sb_api_profile(req, from_name)) == NULL))
         goto out_free;
     sb_api_codec_ctx(req, &ctx, addr, sizeof(addr));
+    sb_api_bridge(req, &b);
     sb_session_init(&s);
-    if (sb_api_decode_any(req->cfg, from, token, strlen(token), &ctx, &s,
-                          &used, &err) != 0) {
-        sb_metrics_credential("translate", from ? from->name : "none",
-                              err.code);
-        sb_api_fail(req, &err);
-        goto out_free;
-    }
-    if ((r = sb_api_redis(req)) == NULL) {
-        sb_metrics_credential("translate", used->name, SB_ERR_STORE);
-        goto out_reset;
-    }
-    if (sb_api_check(r, req->cfg, used, &s, ctx.now, &err) != 0) {
-        sb_metrics_credential("translate", used->name, err.code);
-        sb_api_fail(req, &err);
-        goto out_reset;
-    }
-    sb_metrics_credential("translate", used->name, SB_OK);
-    if (sb_api_mint(r, req->cfg, to, &s, &ctx, &out, &cookie, &err) != 0) {
-        if (err.code == SB_ERR_STORE || err.code == SB_ERR_NOMEM)
+    if (sb_bridge_translate(&b, from, to, token, strlen(token), &ctx, &s,
+                            &used, &out, &cookie, &err) != 0) {
+        bool checked = s.sid[0] != '\0';
+        sb_metrics_credential("translate",
+                              used ? used->name : from ? from->name : "none",
+                              checked ? SB_OK : err.code);
+        if (!checked || err.code == SB_ERR_STORE || err.code == SB_ERR_NOMEM)
             sb_api_fail(req, &err);
         else
             sb_api_error(req, 422, "cannot_encode",
@@ -61,6 +50,7 @@ void sb_ep_translate(struct sb_http_req *req)
                          "%s", to->name, err.msg);
         goto out_reset;
     }
+    sb_metrics_credential("translate", used->name, SB_OK);
     sb_api_reply(req, 200,
                  json_pack("{s:s, s:s, s:s, s:o}", "token", out, "set_cookie",
                            cookie, "profile", used->name, "session",

@@ -7,9 +7,10 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "sessionbridge/clock.h"
 #include "sessionbridge/jsonutil.h"
+#include "sessionbridge/percent.h"
 #include "store_internal.h"
 
 /* Builds the SCAN pattern escaped(prefix) + rest. */
@@ -258,7 +259,7 @@ int sb_admin_user_sessions(struct sb_redis *r, const char *prefix,
     if (sb_store_tag(subject, NULL, tag, sizeof(tag), err) != 0 ||
         sb_store_key_index(prefix, tag, key, sizeof(key), err) != 0)
         return -1;
-    snprintf(now_s, sizeof(now_s), "(%lld", (long long)time(NULL));
+    snprintf(now_s, sizeof(now_s), "(%lld", (long long)sb_clock_now());
     if ((rep = sb_redis_commandv(r, 4, argv, NULL, err)) == NULL)
         return -1;
     if (rep->type != REDIS_REPLY_ARRAY) {
@@ -283,39 +284,21 @@ out_free:
     return rc;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes the %XX escapes of a subject in a key (sb_store_escape_subject
  * in reverse) into a new string; NULL when malformed or out of memory. */
 static char *unescape_subject(const char *s, size_t len)
 {
     char *out = malloc(len + 1);
-    size_t i, o = 0;
+    size_t bad_at;
+    long n;
 
     if (out == NULL)
         return NULL;
-    for (i = 0; i < len; i++) {
-        int hi, lo;
-        if (s[i] != '%') {
-            out[o++] = s[i];
-            continue;
-        }
-        if (i + 2 >= len || (hi = hex_digit(s[i + 1])) < 0 ||
-            (lo = hex_digit(s[i + 2])) < 0 || (hi | lo) == 0) {
-            free(out);
-            return NULL;
-        }
-        out[o++] = (char)(hi << 4 | lo);
-        i += 2;
+    n = sb_percent_decode(s, len, false, out, len + 1, &bad_at);
+    if (n < 0 || strlen(out) != (size_t)n) {
+        free(out);
+        return NULL;
     }
-    out[o] = '\0';
     return out;
 }
 
@@ -367,122 +350,97 @@ void sb_admin_free_strings(char **v, size_t n)
     free(v);
 }
 
-/* The keys and arguments of one record script call. */
+/* One session of a batch: its canonical JSON and its script calls. */
 struct record_args {
-    char tag[SB_STORE_TAG_MAX];
-    struct sb_store_keys k;
-    char ttl[24], score[24], issued[24];
     char *json;
-    const char *argv[11];
+    struct sb_record_call c;
 };
 
-/* Fills a for s the way the store's record path does: TTL until
- * expires_at (400 days without), index score = expiry. */
+/* Fills a for s (which a then borrows) the way the store's record path
+ * does: TTL until expires_at (400 days without), index score = expiry;
+ * SB_ERR_EXPIRED for a session already over. */
 static int fill_record(struct record_args *a, const char *prefix,
                        const struct sb_session *s, int64_t now,
-                       const char *now_s, struct sb_err *err)
+                       struct sb_err *err)
 {
-    int64_t expiry = s->expires_at > 0 ? s->expires_at
-                                       : now + SB_STORE_UNBOUNDED_TTL;
     struct sb_session copy = *s;
     struct sb_buf text;
     json_t *doc;
+    size_t len = 0;
     int rc = -1;
 
     copy.version = 1;
     copy.updated_at = now;
     doc = sb_session_to_json(&copy);
     sb_buf_init(&text);
-    if (doc == NULL || sb_json_dump(doc, SB_JSON_JS, &text, err) != 0 ||
-        sb_store_tag(s->subject, s->sid, a->tag, sizeof(a->tag), err) != 0 ||
-        sb_store_key_set(prefix, a->tag, s->sid, &a->k, err) != 0)
+    if (doc == NULL || sb_json_dump(doc, SB_JSON_CANONICAL, &text, err) != 0)
         goto out;
-    snprintf(a->ttl, sizeof(a->ttl), "%lld",
-             (long long)(expiry - now > 0 ? expiry - now : 1));
-    snprintf(a->score, sizeof(a->score), "%lld", (long long)expiry);
-    snprintf(a->issued, sizeof(a->issued), "%lld", (long long)s->issued_at);
-    a->json = sb_buf_steal(&text, NULL);
-    a->argv[0] = a->k.sess;
-    a->argv[1] = a->k.idx;
-    a->argv[2] = a->k.rev;
-    a->argv[3] = a->k.nbf;
-    a->argv[4] = s->sid;
-    a->argv[5] = a->json;
-    a->argv[6] = a->ttl;
-    a->argv[7] = a->score;
-    a->argv[8] = a->issued;
-    a->argv[9] = now_s;
-    a->argv[10] = s->subject != NULL ? "r" : "a";
-    rc = 0;
+    a->json = sb_buf_steal(&text, &len);
+    rc = sb_record_call_build(&a->c, prefix, s, a->json, len, now, err);
 out:
     sb_buf_free(&text);
     json_decref(doc);
     return rc;
 }
 
-/* SET P sid:SID TAG EX ttl for every session that was inserted. */
-static int write_pointers(struct sb_redis *r, const char *prefix,
-                          const struct record_args *a,
-                          const struct sb_session *s, redisReply **replies,
-                          size_t n, struct sb_err *err)
-{
-    char key[SB_STORE_KEY_MAX];
-    size_t i, sent = 0;
-    int rc = 0;
-
-    for (i = 0; i < n; i++) {
-        const char *argv[5] = {"SET", key, a[i].tag, "EX", a[i].ttl};
-        if (replies[i]->type != REDIS_REPLY_INTEGER ||
-            replies[i]->integer != 1)
-            continue;
-        if (sb_store_key_sid(prefix, s[i].sid, key, sizeof(key), err) != 0 ||
-            sb_redis_append(r, 5, argv, NULL, err) != 0) {
-            rc = -1;
-            break;
-        }
-        sent++;
-    }
-    if (sb_redis_discard(r, sent, err) != 0)
-        return -1;
-    return rc;
-}
-
+/* Two batches: every sid's claim (its pointer, fixed at first sight),
+ * then every record; a session whose sid belongs to another owner is
+ * refused as the hot path refuses it. */
 int sb_admin_put_sessions(struct sb_redis *r, const char *prefix,
                           const struct sb_session *sessions, size_t n,
                           int64_t now, struct sb_err *err)
 {
     struct record_args *a = calloc(n ? n : 1, sizeof(*a));
-    struct sb_eval_call *calls = calloc(n ? n : 1, sizeof(*calls));
+    struct sb_eval_call *claims = calloc(n ? n : 1, sizeof(*claims));
+    struct sb_eval_call *records = calloc(n ? n : 1, sizeof(*records));
+    redisReply **owners = calloc(n ? n : 1, sizeof(*owners));
     redisReply **replies = calloc(n ? n : 1, sizeof(*replies));
-    char now_s[24];
+    long long result;
     size_t i;
     int rc = -1;
 
-    if (a == NULL || calls == NULL || replies == NULL) {
+    if (a == NULL || claims == NULL || records == NULL || owners == NULL ||
+        replies == NULL) {
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         goto out;
     }
-    snprintf(now_s, sizeof(now_s), "%lld", (long long)now);
     for (i = 0; i < n; i++) {
-        if (fill_record(&a[i], prefix, &sessions[i], now, now_s, err) != 0)
+        if (fill_record(&a[i], prefix, &sessions[i], now, err) != 0)
             goto out;
-        calls[i].argc = 11;
-        calls[i].argv = a[i].argv;
+        claims[i].argc = 3;
+        claims[i].argv = a[i].c.claim_argv;
+        records[i].argc = SB_RECORD_ARGC;
+        records[i].argv = a[i].c.argv;
+        records[i].argvlen = a[i].c.argvlen;
     }
-    if (sb_redis_eval_batch(r, sb_store_script_text(SB_SCRIPT_RECORD),
-                            sb_store_script_sha(SB_SCRIPT_RECORD), 4, calls,
+    if (sb_redis_eval_batch(r, sb_store_script_text(SB_SCRIPT_CLAIM),
+                            sb_store_script_sha(SB_SCRIPT_CLAIM), 1, claims,
+                            n, owners, err) != 0 ||
+        sb_redis_eval_batch(r, sb_store_script_text(SB_SCRIPT_RECORD),
+                            sb_store_script_sha(SB_SCRIPT_RECORD), 4, records,
                             n, replies, err) != 0)
         goto out;
-    rc = write_pointers(r, prefix, a, sessions, replies, n, err);
+    for (i = 0; i < n; i++) {
+        if (sb_record_result(owners[i], replies[i], a[i].c.tag, &result,
+                             err) != 0 &&
+            err->code != SB_ERR_REVOKED)
+            goto out;
+    }
+    sb_err_clear(err);
+    rc = 0;
 out:
     for (i = 0; i < n; i++) {
+        if (owners != NULL)
+            freeReplyObject(owners[i]);
         if (replies != NULL)
             freeReplyObject(replies[i]);
         if (a != NULL)
             free(a[i].json);
     }
+    free(owners);
     free(replies);
-    free(calls);
+    free(records);
+    free(claims);
     free(a);
     return rc;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sessionbridge/codec.h"
+#include "sessionbridge/percent.h"
 
 /* Formats a key into buf; fails when it does not fit or the prefix could
  * break the hash tags. */
@@ -36,7 +37,8 @@ static int key_printf(char *buf, size_t size, struct sb_err *err,
     return 0;
 }
 
-static bool subject_byte_plain(unsigned char c)
+/* The bytes a subject keeps in a key (the rest become %XX). */
+static bool subject_byte_plain(unsigned char c, const void *unused)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
@@ -46,25 +48,14 @@ static bool subject_byte_plain(unsigned char c)
 int sb_store_escape_subject(const char *subject, char *buf, size_t size,
                             struct sb_err *err)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0, len = strlen(subject);
-    const unsigned char *s = (const unsigned char *)subject;
+    size_t len = strlen(subject);
 
     if (len == 0 || len > SB_SUBJECT_MAX)
         return sb_err_set(err, SB_ERR_INVALID_REQUEST,
                           "subject must be 1-%d bytes", SB_SUBJECT_MAX);
-    for (; *s != '\0'; s++) {
-        if (o + 4 > size)
-            return sb_err_set(err, SB_ERR_INVALID_REQUEST, "key too long");
-        if (subject_byte_plain(*s)) {
-            buf[o++] = (char)*s;
-        } else {
-            buf[o++] = '%';
-            buf[o++] = hex[*s >> 4];
-            buf[o++] = hex[*s & 15];
-        }
-    }
-    buf[o] = '\0';
+    if (sb_percent_encode(subject, len, subject_byte_plain, NULL, buf,
+                          size) < 0)
+        return sb_err_set(err, SB_ERR_INVALID_REQUEST, "key too long");
     return 0;
 }
 

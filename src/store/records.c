@@ -13,14 +13,18 @@
 
 #define PATCH_ATTEMPTS 8
 
-/* The hot path serialises sessions here; the buffer keeps its memory. */
+/* The hot path serialises sessions and lays out its script calls here;
+ * both keep their memory for the thread's life. */
 static __thread struct sb_buf tl_json;
+static __thread struct sb_record_call *tl_call;
 static pthread_once_t tl_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t tl_key;
 
 static void free_tl_at_exit(void *unused)
 {
     sb_buf_free(&tl_json);
+    free(tl_call);
+    tl_call = NULL;
 }
 
 static void make_tl_key(void)
@@ -28,14 +32,29 @@ static void make_tl_key(void)
     pthread_key_create(&tl_key, free_tl_at_exit);
 }
 
+/* Registers the thread's exit hook once, before its first allocation. */
+static void thread_hook(void)
+{
+    pthread_once(&tl_key_once, make_tl_key);
+    pthread_setspecific(tl_key, (void *)1);
+}
+
 static struct sb_buf *thread_buf(void)
 {
-    if (tl_json.data == NULL) {
-        pthread_once(&tl_key_once, make_tl_key);
-        pthread_setspecific(tl_key, (void *)1);
-    }
+    if (tl_json.data == NULL)
+        thread_hook();
     tl_json.len = 0;
     return &tl_json;
+}
+
+/* This thread's record call; NULL when out of memory. */
+static struct sb_record_call *thread_call(void)
+{
+    if (tl_call == NULL) {
+        thread_hook();
+        tl_call = malloc(sizeof(*tl_call));
+    }
+    return tl_call;
 }
 
 /* Appends s as a JSON string (", \, control bytes escaped; UTF-8 kept). */
@@ -83,7 +102,7 @@ static int session_text(struct sb_buf *b, const struct sb_session *s,
         sb_buf_append_str(b, ",\"data\":") != 0)
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
     if (s->data != NULL) {
-        if (sb_json_dump(s->data, SB_JSON_JS, b, err) != 0)
+        if (sb_json_dump(s->data, SB_JSON_CANONICAL, b, err) != 0)
             return -1;
     } else if (sb_buf_append_str(b, "{}") != 0) {
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
@@ -101,77 +120,159 @@ static int unexpected(redisReply *rep, struct sb_err *err)
     return sb_err_set(err, SB_ERR_STORE, "unexpected reply from Redis");
 }
 
-/*
- * Runs the record script for s; *result receives its answer (1 inserted,
- * 0 present).  Revocations become SB_ERR_REVOKED.  After an insert, writes
- * the sid pointer: if that command fails the call fails (SB_ERR_STORE)
- * although the session was written.
- */
-static int record(struct sb_redis *r, const char *prefix,
-                  const struct sb_session *s, int64_t now, long long *result,
-                  struct sb_err *err)
+static int delete_tagged(struct sb_redis *r, const char *prefix,
+                         const char *tag, const char *sid, int64_t now,
+                         int64_t least_ttl, struct sb_store_removed *removed,
+                         struct sb_err *err);
+
+static int keep_logged_out(struct sb_redis *r, const char *prefix,
+                           const char *subject, const redisReply *sids,
+                           long long ttl, struct sb_err *err);
+
+int sb_record_call_build(struct sb_record_call *c, const char *prefix,
+                         const struct sb_session *s, const char *json,
+                         size_t json_len, int64_t now, struct sb_err *err)
 {
-    char tag[SB_STORE_TAG_MAX], ttl_s[24], score_s[24], ia_s[24], now_s[24];
-    char ptr[SB_STORE_KEY_MAX];
-    struct sb_store_keys k;
-    struct sb_buf *b = thread_buf();
-    const char *argv[11];
-    size_t argvlen[11];
     int64_t ttl, score;
-    redisReply *rep;
     int i;
 
     if (!sb_sid_is_valid(s->sid))
         return sb_err_set(err, SB_ERR_INTERNAL, "session has no valid sid");
-    if (sb_store_tag(s->subject, s->sid, tag, sizeof(tag), err) != 0 ||
-        sb_store_key_set(prefix, tag, s->sid, &k, err) != 0)
+    if (sb_store_tag(s->subject, s->sid, c->tag, sizeof(c->tag), err) != 0 ||
+        sb_store_key_set(prefix, c->tag, s->sid, &c->k, err) != 0 ||
+        sb_store_key_session(prefix, c->tag, "", c->sessp, sizeof(c->sessp),
+                             err) != 0 ||
+        sb_store_key_revoked(prefix, c->tag, "", c->revp, sizeof(c->revp),
+                             err) != 0 ||
+        sb_store_key_sid(prefix, s->sid, c->ptr, sizeof(c->ptr), err) != 0)
         return -1;
     ttl = s->expires_at > 0 ? s->expires_at - now : SB_STORE_UNBOUNDED_TTL;
     if (ttl <= 0)
         return sb_err_set(err, SB_ERR_EXPIRED, "the session has expired");
     score = s->expires_at > 0 ? s->expires_at : now + SB_STORE_UNBOUNDED_TTL;
-    if (session_text(b, s, now, err) != 0)
-        return -1;
-    snprintf(ttl_s, sizeof(ttl_s), "%lld", (long long)ttl);
-    snprintf(score_s, sizeof(score_s), "%lld", (long long)score);
-    snprintf(ia_s, sizeof(ia_s), "%lld", (long long)s->issued_at);
-    snprintf(now_s, sizeof(now_s), "%lld", (long long)now);
-    argv[0] = k.sess;
-    argv[1] = k.idx;
-    argv[2] = k.rev;
-    argv[3] = k.nbf;
-    argv[4] = s->sid;
-    argv[5] = b->data;
-    argv[6] = ttl_s;
-    argv[7] = score_s;
-    argv[8] = ia_s;
-    argv[9] = now_s;
-    argv[10] = s->subject ? "r" : "a";
-    for (i = 0; i < 11; i++)
-        argvlen[i] = i == 5 ? b->len : strlen(argv[i]);
-    rep = sb_store_eval(r, SB_SCRIPT_RECORD, 4, 11, argv, argvlen, err);
-    if (rep == NULL)
-        return -1;
-    if (rep->type != REDIS_REPLY_INTEGER)
-        return unexpected(rep, err);
-    *result = rep->integer;
-    freeReplyObject(rep);
+    snprintf(c->ttl, sizeof(c->ttl), "%lld", (long long)ttl);
+    snprintf(c->score, sizeof(c->score), "%lld", (long long)score);
+    snprintf(c->issued, sizeof(c->issued), "%lld", (long long)s->issued_at);
+    snprintf(c->now, sizeof(c->now), "%lld", (long long)now);
+    snprintf(c->cap, sizeof(c->cap), "%d", SB_STORE_USER_SESSIONS_MAX);
+    c->argv[0] = c->k.sess;
+    c->argv[1] = c->k.idx;
+    c->argv[2] = c->k.rev;
+    c->argv[3] = c->k.nbf;
+    c->argv[4] = s->sid;
+    c->argv[5] = json;
+    c->argv[6] = c->ttl;
+    c->argv[7] = c->score;
+    c->argv[8] = c->issued;
+    c->argv[9] = c->now;
+    c->argv[10] = s->subject ? "r" : "a";
+    c->argv[11] = c->cap;
+    c->argv[12] = c->sessp;
+    c->argv[13] = c->revp;
+    for (i = 0; i < SB_RECORD_ARGC; i++)
+        c->argvlen[i] = i == 5 ? json_len : strlen(c->argv[i]);
+    c->claim_argv[0] = c->ptr;
+    c->claim_argv[1] = c->tag;
+    c->claim_argv[2] = c->ttl;
+    return 0;
+}
+
+int sb_record_result(redisReply *claim, redisReply *record,
+                     const char *tag, long long *result, struct sb_err *err)
+{
+    if (claim->type == REDIS_REPLY_ERROR || record->type == REDIS_REPLY_ERROR)
+        return sb_err_set(err, SB_ERR_STORE, "Redis script failed: %.100s",
+                          claim->type == REDIS_REPLY_ERROR ? claim->str
+                                                           : record->str);
+    if (claim->type != REDIS_REPLY_STRING ||
+        record->type != REDIS_REPLY_INTEGER)
+        return sb_err_set(err, SB_ERR_STORE, "unexpected reply from Redis");
+    *result = record->integer;
+    if (strcmp(claim->str, tag) != 0)
+        return sb_err_set(err, SB_ERR_INVALID_CLAIM,
+                          "the session id belongs to %s",
+                          tag[0] == 'u' && claim->str[0] == 'u'
+                              ? "another user"
+                          : claim->str[0] == 'u'
+                              ? "a signed-in user; this credential names "
+                                "none"
+                              : "an anonymous session; this credential "
+                                "names a user");
     if (*result == -1)
         return sb_err_set(err, SB_ERR_REVOKED, "the session has been revoked");
     if (*result == -2)
         return sb_err_set(err, SB_ERR_REVOKED,
                           "the user logged out everywhere after this "
                           "credential was issued");
-    if (*result == 1) {
-        const char *set[5] = {"SET", ptr, tag, "EX", ttl_s};
-        if (sb_store_key_sid(prefix, s->sid, ptr, sizeof(ptr), err) != 0)
-            return -1;
-        rep = sb_redis_commandv(r, 5, set, NULL, err);
-        if (rep == NULL)
-            return -1;
-        freeReplyObject(rep);
-    }
     return 0;
+}
+
+/*
+ * Sends the claim and the record scripts for c in one pipeline and reads
+ * both answers: one round trip, first sight or not.  A NOSCRIPT answer
+ * (a flushed script cache) loads both and sends the pair once more; both
+ * scripts are idempotent, so that is safe.
+ */
+static int record_round_trip(struct sb_redis *r, struct sb_record_call *c,
+                             long long *result, struct sb_err *err)
+{
+    redisReply *claim = NULL, *rec = NULL;
+    int attempt, rc = -1;
+
+    for (attempt = 0; attempt < 2; attempt++) {
+        if (sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_CLAIM),
+                                    1, 3, c->claim_argv, NULL, err) != 0 ||
+            sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_RECORD),
+                                    4, SB_RECORD_ARGC, c->argv, c->argvlen,
+                                    err) != 0 ||
+            (claim = sb_redis_read(r, err)) == NULL ||
+            (rec = sb_redis_read(r, err)) == NULL)
+            goto out_free;
+        if (!sb_redis_is_noscript(claim) && !sb_redis_is_noscript(rec))
+            break;
+        freeReplyObject(claim);
+        freeReplyObject(rec);
+        claim = rec = NULL;
+        if (attempt == 0 && (sb_store_load_script(r, SB_SCRIPT_CLAIM, err) != 0 ||
+                             sb_store_load_script(r, SB_SCRIPT_RECORD, err) != 0))
+            goto out_free;
+    }
+    if (claim == NULL) {
+        sb_err_set(err, SB_ERR_STORE, "Redis keeps forgetting a script");
+        goto out_free;
+    }
+    rc = sb_record_result(claim, rec, c->tag, result, err);
+out_free:
+    freeReplyObject(claim);
+    freeReplyObject(rec);
+    return rc;
+}
+
+/*
+ * Records s: the claim of its sid and the record script, in one round
+ * trip.  When the sid belongs to another owner the credential is refused
+ * (SB_ERR_INVALID_CLAIM); a session the record script inserted for it
+ * meanwhile is removed again and its sid revoked under the claiming tag,
+ * so nothing of the refused credential stays valid.
+ */
+static int record(struct sb_redis *r, const char *prefix,
+                  const struct sb_session *s, int64_t now, long long *result,
+                  struct sb_err *err)
+{
+    struct sb_buf *b = thread_buf();
+    struct sb_record_call *c = thread_call();
+    struct sb_err ignored;
+
+    if (c == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    if (session_text(b, s, now, err) != 0 ||
+        sb_record_call_build(c, prefix, s, b->data, b->len, now, err) != 0)
+        return -1;
+    if (record_round_trip(r, c, result, err) == 0)
+        return 0;
+    if (err->code == SB_ERR_INVALID_CLAIM && *result == 1)
+        delete_tagged(r, prefix, c->tag, s->sid, now, 0, NULL, &ignored);
+    return -1;
 }
 
 int sb_store_record(struct sb_redis *r, const char *prefix,
@@ -402,7 +503,7 @@ int sb_store_patch(struct sb_redis *r, const char *prefix, const char *sid,
         out->updated_at = now;
         doc = sb_session_to_json(out);
         text.len = 0;
-        if (doc == NULL || sb_json_dump(doc, SB_JSON_JS, &text, err) != 0) {
+        if (doc == NULL || sb_json_dump(doc, SB_JSON_CANONICAL, &text, err) != 0) {
             json_decref(doc);
             freeReplyObject(old);
             sb_err_set(err, SB_ERR_NOMEM, "out of memory");
@@ -451,15 +552,14 @@ struct delete_args {
 };
 
 static int delete_args(const char *prefix, const char *tag, const char *sid,
-                       int64_t now, int64_t fallback_ttl,
+                       int64_t now, int64_t least_ttl,
                        struct delete_args *a, struct sb_err *err)
 {
     if (sb_store_key_set(prefix, tag, sid, &a->k, err) != 0)
         return -1;
     snprintf(a->now_s, sizeof(a->now_s), "%lld", (long long)now);
     snprintf(a->ttl_s, sizeof(a->ttl_s), "%lld",
-             (long long)(fallback_ttl > 0 ? fallback_ttl
-                                          : SB_STORE_UNBOUNDED_TTL));
+             (long long)(least_ttl > 0 ? least_ttl : 0));
     a->argv[0] = a->k.sess;
     a->argv[1] = a->k.idx;
     a->argv[2] = a->k.rev;
@@ -470,13 +570,14 @@ static int delete_args(const char *prefix, const char *tag, const char *sid,
     return 0;
 }
 
-/* Reads the delete script's {existed, profile} answer. */
+/* Reads the delete script's {existed, profile, marker ttl} answer. */
 static int delete_result(redisReply *rep, struct sb_store_removed *removed,
-                         struct sb_err *err)
+                         long long *marker_ttl, struct sb_err *err)
 {
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 3 ||
         rep->element[0]->type != REDIS_REPLY_INTEGER ||
-        rep->element[1]->type != REDIS_REPLY_STRING)
+        rep->element[1]->type != REDIS_REPLY_STRING ||
+        rep->element[2]->type != REDIS_REPLY_INTEGER)
         return unexpected(rep, err);
     if (removed != NULL) {
         memset(removed, 0, sizeof(*removed));
@@ -485,28 +586,70 @@ static int delete_result(redisReply *rep, struct sb_store_removed *removed,
             memcpy(removed->profile, rep->element[1]->str,
                    rep->element[1]->len + 1);
     }
+    *marker_ttl = rep->element[2]->integer;
+    freeReplyObject(rep);
+    return 0;
+}
+
+/* The claim arguments that keep sid's pointer (owner tag) alive for ttl
+ * seconds: as long as its revocation marker, so no credential of another
+ * owner can take the sid over while the marker stands. */
+struct keep_args {
+    char ptr[SB_STORE_KEY_MAX];
+    char ttl_s[24];
+    const char *argv[3];
+};
+
+static int keep_args(const char *prefix, const char *tag, const char *sid,
+                     long long ttl, struct keep_args *a, struct sb_err *err)
+{
+    if (sb_store_key_sid(prefix, sid, a->ptr, sizeof(a->ptr), err) != 0)
+        return -1;
+    snprintf(a->ttl_s, sizeof(a->ttl_s), "%lld", ttl > 0 ? ttl : 1);
+    a->argv[0] = a->ptr;
+    a->argv[1] = tag;
+    a->argv[2] = a->ttl_s;
+    return 0;
+}
+
+/* Runs the claim for a revoked sid (see keep_args). */
+static int keep_pointer(struct sb_redis *r, const char *prefix,
+                        const char *tag, const char *sid, long long ttl,
+                        struct sb_err *err)
+{
+    struct keep_args a;
+    redisReply *rep;
+
+    if (ttl <= 0)
+        return 0;
+    if (keep_args(prefix, tag, sid, ttl, &a, err) != 0)
+        return -1;
+    rep = sb_store_eval(r, SB_SCRIPT_CLAIM, 1, 3, a.argv, NULL, err);
+    if (rep == NULL)
+        return -1;
     freeReplyObject(rep);
     return 0;
 }
 
 static int delete_tagged(struct sb_redis *r, const char *prefix,
                          const char *tag, const char *sid, int64_t now,
-                         int64_t fallback_ttl,
-                         struct sb_store_removed *removed, struct sb_err *err)
+                         int64_t least_ttl, struct sb_store_removed *removed,
+                         struct sb_err *err)
 {
     struct delete_args a;
+    long long marker_ttl = 0;
     redisReply *rep;
 
-    if (delete_args(prefix, tag, sid, now, fallback_ttl, &a, err) != 0)
+    if (delete_args(prefix, tag, sid, now, least_ttl, &a, err) != 0)
         return -1;
     rep = sb_store_eval(r, SB_SCRIPT_DELETE, 3, 7, a.argv, NULL, err);
-    if (rep == NULL || delete_result(rep, removed, err) != 0)
+    if (rep == NULL || delete_result(rep, removed, &marker_ttl, err) != 0)
         return -1;
-    return 0;
+    return keep_pointer(r, prefix, tag, sid, marker_ttl, err);
 }
 
 int sb_store_delete(struct sb_redis *r, const char *prefix, const char *sid,
-                    const char *subject, int64_t now, int64_t fallback_ttl,
+                    const char *subject, int64_t now, int64_t least_ttl,
                     struct sb_store_removed *removed, struct sb_err *err)
 {
     char tag[SB_STORE_TAG_MAX];
@@ -521,28 +664,29 @@ int sb_store_delete(struct sb_redis *r, const char *prefix, const char *sid,
     } else if (sb_store_owner(r, prefix, sid, tag, sizeof(tag), err) != 0) {
         return -1;
     }
-    return delete_tagged(r, prefix, tag, sid, now, fallback_ttl, removed,
-                         err);
+    return delete_tagged(r, prefix, tag, sid, now, least_ttl, removed, err);
 }
 
-/* Without a stored session the marker lives the credential's own
- * remaining life: past that the credential no longer validates anyway. */
+/* The marker lives at least as long as the credential itself could, and
+ * as long as least_ttl. */
 int sb_store_revoke(struct sb_redis *r, const char *prefix,
                     const struct sb_session *s, int64_t now,
-                    struct sb_store_removed *removed, struct sb_err *err)
+                    int64_t least_ttl, struct sb_store_removed *removed,
+                    struct sb_err *err)
 {
     char tag[SB_STORE_TAG_MAX];
-    int64_t fallback_ttl = s->expires_at > now ? s->expires_at - now : 0;
+    int64_t own = s->expires_at > now ? s->expires_at - now
+                  : s->expires_at == 0 ? SB_STORE_UNBOUNDED_TTL
+                                       : 0;
 
+    if (own > least_ttl)
+        least_ttl = own;
     if (removed != NULL)
         memset(removed, 0, sizeof(*removed));
-    if (s->subject != NULL)
-        return sb_store_delete(r, prefix, s->sid, s->subject, now,
-                               fallback_ttl, removed, err);
-    if (sb_store_tag(NULL, s->sid, tag, sizeof(tag), err) != 0)
+    if (sb_store_tag(s->subject, s->sid, tag, sizeof(tag), err) != 0)
         return -1;
-    return delete_tagged(r, prefix, tag, s->sid, now, fallback_ttl, NULL,
-                         err);
+    return delete_tagged(r, prefix, tag, s->sid, now, least_ttl,
+                         s->subject != NULL ? removed : NULL, err);
 }
 
 void sb_store_free_sessions(struct sb_session *v, size_t n)
@@ -703,7 +847,9 @@ int sb_store_logout_user(struct sb_redis *r, const char *prefix,
         return -1;
     if (!is_string_array(rep))
         return unexpected(rep, err);
-    rc = take_sids(&rep, 1, &v, &k, err);
+    rc = keep_logged_out(r, prefix, subject, rep, nbf_ttl, err);
+    if (rc == 0)
+        rc = take_sids(&rep, 1, &v, &k, err);
     freeReplyObject(rep);
     if (rc != 0)
         return -1;
@@ -748,17 +894,80 @@ static int read_replies(struct sb_redis *r, size_t n, redisReply **out,
     return 0;
 }
 
+/* keep_pointer for sids[0..n) of owners tags[] (skipping "") in one
+ * pipeline. */
+static int keep_pointers(struct sb_redis *r, const char *prefix,
+                         const char (*tags)[SB_STORE_TAG_MAX],
+                         const char *const *sids, const long long *ttls,
+                         size_t n, struct sb_err *err)
+{
+    struct keep_args a;
+    size_t i, sent = 0;
+    int rc = 0;
+
+    if (append_load(r, SB_SCRIPT_CLAIM, err) != 0)
+        return -1;
+    sent = 1;
+    for (i = 0; i < n; i++) {
+        if (tags[i][0] == '\0' || ttls[i] <= 0)
+            continue;
+        if (keep_args(prefix, tags[i], sids[i], ttls[i], &a, err) != 0 ||
+            sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_CLAIM),
+                                    1, 3, a.argv, NULL, err) != 0) {
+            rc = -1;
+            break;
+        }
+        sent++;
+    }
+    if (sb_redis_discard(r, sent, err) != 0)
+        return -1;
+    return rc;
+}
+
+/* keep_pointer, in one pipeline, for every sid of a logout answer (a
+ * string array) of the user whose tag is "u:" + escaped subject. */
+static int keep_logged_out(struct sb_redis *r, const char *prefix,
+                           const char *subject, const redisReply *sids,
+                           long long ttl, struct sb_err *err)
+{
+    char tag[SB_STORE_TAG_MAX];
+    struct keep_args a;
+    size_t i, sent = 0;
+    int rc = 0;
+
+    if (sids->elements == 0 || ttl <= 0)
+        return 0;
+    if (sb_store_tag(subject, NULL, tag, sizeof(tag), err) != 0 ||
+        append_load(r, SB_SCRIPT_CLAIM, err) != 0)
+        return -1;
+    sent = 1;
+    for (i = 0; i < sids->elements; i++) {
+        if (keep_args(prefix, tag, sids->element[i]->str, ttl, &a, err) != 0 ||
+            sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_CLAIM),
+                                    1, 3, a.argv, NULL, err) != 0) {
+            rc = -1;
+            break;
+        }
+        sent++;
+    }
+    if (sb_redis_discard(r, sent, err) != 0)
+        return -1;
+    return rc;
+}
+
 int sb_store_delete_many(struct sb_redis *r, const char *prefix,
                          const char *const *sids, size_t n, int64_t now,
-                         struct sb_store_removed *removed, struct sb_err *err)
+                         int64_t least_ttl, struct sb_store_removed *removed,
+                         struct sb_err *err)
 {
     redisReply **reps = calloc(n + 1, sizeof(*reps));
     char (*tags)[SB_STORE_TAG_MAX] = calloc(n + 1, sizeof(*tags));
+    long long *ttls = calloc(n + 1, sizeof(*ttls));
     struct delete_args a;
     size_t i, nf = 0, sent = 0;
     int rc = -1;
 
-    if (reps == NULL || tags == NULL) {
+    if (reps == NULL || tags == NULL || ttls == NULL) {
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         goto out_free;
     }
@@ -773,7 +982,8 @@ int sb_store_delete_many(struct sb_redis *r, const char *prefix,
     for (i = 0; i < n; i++) {
         if (tags[i][0] == '\0')
             continue;
-        if (delete_args(prefix, tags[i], sids[i], now, 0, &a, err) != 0 ||
+        if (delete_args(prefix, tags[i], sids[i], now, least_ttl, &a,
+                        err) != 0 ||
             sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_DELETE),
                                     3, 7, a.argv, NULL, err) != 0)
             goto out_drain;
@@ -789,13 +999,14 @@ int sb_store_delete_many(struct sb_redis *r, const char *prefix,
                        reps[nf]->str);
             goto out_free;
         }
-        if (delete_result(reps[nf], &removed[i], err) != 0) {
+        if (delete_result(reps[nf], &removed[i], &ttls[i], err) != 0) {
             reps[nf] = NULL;
             goto out_free;
         }
         reps[nf++] = NULL;
     }
-    rc = 0;
+    /* 3: the pointers stay as long as the markers */
+    rc = keep_pointers(r, prefix, tags, sids, ttls, n, err);
     goto out_free;
 
 out_drain:
@@ -805,6 +1016,7 @@ out_free:
         freeReplyObject(reps[i]);
     free(reps);
     free(tags);
+    free(ttls);
     return rc;
 }
 
@@ -845,6 +1057,9 @@ int sb_store_logout_many(struct sb_redis *r, const char *prefix,
             break;
         }
         removed[i] = (long long)rep->elements;
+        if ((rc = keep_logged_out(r, prefix, subjects[i], rep, nbf_ttl,
+                                  err)) != 0)
+            break;
     }
     if (rc == 0 && sids != NULL)
         rc = take_sids(reps + 1, n, sids, nsids, err);

@@ -11,15 +11,30 @@
 /*
  * record: the hot path's check-and-insert over one owner's slot.
  * KEYS: sess, idx, rev, nbf.  ARGV: sid, session JSON, ttl, index score,
- * issued_at, now, mode ("r" record, "a" anonymous: no index, no nbf).
+ * issued_at, now, mode ("r" record, "a" anonymous: no index, no nbf),
+ * the most live sessions the user may have, and the session and marker
+ * key prefixes P{T}:sess: and P{T}:rev: (for sessions evicted past that).
  * Returns -1 revoked (marker), -2 revoked (not-before), 0 already there,
- * 1 inserted.  The not-before time only judges sessions not recorded yet:
- * log-out-everywhere deletes every recorded session, so one that exists was
- * recorded after it (a new login), whatever issue time a format writes
- * into its credential (gorilla back-dates its timestamp to encode expiry).
+ * 1 inserted.
+ *
+ * A marker outlives every copy of the credential presented while it
+ * stands: a re-signed copy (same sid, later expiry) extends it to its own
+ * lifetime.  The not-before time only judges sessions not recorded yet:
+ * log-out-everywhere deletes every recorded session, so one that exists
+ * was recorded after it (a new login), whatever issue time a format
+ * writes into its credential (gorilla back-dates its timestamp to encode
+ * expiry).  Past the cap the sessions expiring soonest are revoked as a
+ * DELETE would (session gone, marker written), so the index stays bounded
+ * and every session in the user's slot stays in it.
  */
 static const char record_lua[] =
-    "if redis.call('EXISTS', KEYS[3]) == 1 then return -1 end\n"
+    "local ttl = tonumber(ARGV[3])\n"
+    "if redis.call('EXISTS', KEYS[3]) == 1 then\n"
+    "  if redis.call('TTL', KEYS[3]) < ttl then\n"
+    "    redis.call('EXPIRE', KEYS[3], ttl)\n"
+    "  end\n"
+    "  return -1\n"
+    "end\n"
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
     "local anon = ARGV[7] == 'a'\n"
     "if not anon then\n"
@@ -27,11 +42,22 @@ static const char record_lua[] =
     "  local ia = tonumber(ARGV[5])\n"
     "  if nbf and ia > 0 and ia < tonumber(nbf) then return -2 end\n"
     "end\n"
-    "redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])\n"
+    "redis.call('SET', KEYS[1], ARGV[2], 'EX', ttl)\n"
     "if not anon then\n"
     "  local now = tonumber(ARGV[6])\n"
     "  redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])\n"
     "  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)\n"
+    "  local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[8])\n"
+    "  if over > 0 then\n"
+    "    local old = redis.call('ZPOPMIN', KEYS[2], over)\n"
+    "    for i = 1, #old, 2 do\n"
+    "      local left = math.ceil(tonumber(old[i + 1]) - now)\n"
+    "      redis.call('DEL', ARGV[9] .. old[i])\n"
+    "      if left > 0 then\n"
+    "        redis.call('SET', ARGV[10] .. old[i], ARGV[6], 'EX', left)\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
     "  local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\n"
     "  if last[2] then\n"
     "    redis.call('EXPIRE', KEYS[2],\n"
@@ -41,16 +67,40 @@ static const char record_lua[] =
     "return 1\n";
 
 /*
+ * claim: the sid pointer, fixed at first sight.  KEYS: P sid:SID.
+ * ARGV: owner tag, ttl.  Writes the pointer when there is none; when it
+ * names this owner, extends it to ttl if that is longer.  Returns the
+ * owner it names afterwards: another owner's tag means the credential
+ * claims a session that is not its owner's, and is refused.
+ */
+static const char claim_lua[] =
+    "local cur = redis.call('GET', KEYS[1])\n"
+    "if not cur then\n"
+    "  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])\n"
+    "  return ARGV[1]\n"
+    "end\n"
+    "if cur == ARGV[1] and\n"
+    "   redis.call('TTL', KEYS[1]) < tonumber(ARGV[2]) then\n"
+    "  redis.call('EXPIRE', KEYS[1], ARGV[2])\n"
+    "end\n"
+    "return cur\n";
+
+/*
  * delete: removes one session and revokes its sid.
- * KEYS: sess, idx, rev.  ARGV: sid, now, fallback ttl, mode ("u" / "a").
- * The marker's TTL is the session key's remaining TTL, else its index
- * score minus now, else the fallback; a sid already revoked keeps its
- * marker as it is.  Returns {existed 0/1, profile}.
+ * KEYS: sess, idx, rev.  ARGV: sid, now, least marker ttl, mode ("u" /
+ * "a").  The marker lives as long as the session had left (the key's TTL,
+ * else its index score minus now), and never less than the least ttl
+ * (the longest life a credential of any profile can have, so a copy the
+ * app re-signed meanwhile is caught too); a sid already revoked (and no
+ * longer stored) keeps its marker as it is.  Returns {existed 0/1,
+ * profile, marker ttl}.
  */
 static const char delete_lua[] =
     "local now = tonumber(ARGV[2])\n"
+    "local least = tonumber(ARGV[3])\n"
     "local v = redis.call('GET', KEYS[1])\n"
-    "if not v and redis.call('EXISTS', KEYS[3]) == 1 then return {0, ''} end\n"
+    "local mttl = redis.call('TTL', KEYS[3])\n"
+    "if not v and mttl > 0 then return {0, '', mttl} end\n"
     "local ttl = redis.call('TTL', KEYS[1])\n"
     "local prof = ''\n"
     "if v then\n"
@@ -59,23 +109,24 @@ static const char delete_lua[] =
     "    prof = s.profile\n"
     "  end\n"
     "end\n"
-    "if ttl < 0 then\n"
-    "  local sc = false\n"
-    "  if ARGV[4] ~= 'a' then sc = redis.call('ZSCORE', KEYS[2], ARGV[1]) end\n"
-    "  if sc then ttl = math.ceil(tonumber(sc) - now)\n"
-    "  else ttl = tonumber(ARGV[3]) end\n"
+    "if ttl < 0 and ARGV[4] ~= 'a' then\n"
+    "  local sc = redis.call('ZSCORE', KEYS[2], ARGV[1])\n"
+    "  if sc then ttl = math.ceil(tonumber(sc) - now) end\n"
     "end\n"
+    "ttl = math.max(ttl, least, mttl)\n"
     "if v then redis.call('DEL', KEYS[1]) end\n"
     "if ARGV[4] ~= 'a' then redis.call('ZREM', KEYS[2], ARGV[1]) end\n"
-    "if ttl > 0 then redis.call('SET', KEYS[3], ARGV[2], 'EX', ttl) end\n"
-    "return {v and 1 or 0, prof}\n";
+    "if mttl > 0 then redis.call('EXPIRE', KEYS[3], ttl)\n"
+    "elseif ttl > 0 then redis.call('SET', KEYS[3], ARGV[2], 'EX', ttl) end\n"
+    "return {v and 1 or 0, prof, ttl}\n";
 
 /*
  * logout: log-out-everywhere of one user.
  * KEYS: idx, nbf.  ARGV: now, nbf ttl, session key prefix P{u:S}:sess:,
  * marker prefix P{u:S}:rev:.  The per-sid keys share the user's hash tag
  * (same slot), built from the prefixes because their number varies.
- * Returns the sids removed.
+ * Each marker lives as long as its session had left, and at least the nbf
+ * ttl (as delete's do).  Returns the sids removed.
  */
 static const char logout_lua[] =
     "local now = tonumber(ARGV[1])\n"
@@ -85,10 +136,9 @@ static const char logout_lua[] =
     "local sids = {}\n"
     "for i = 1, #items, 2 do\n"
     "  local sid = items[i]\n"
-    "  local ttl = math.ceil(tonumber(items[i + 1]) - now)\n"
-    "  if ttl > 0 then\n"
-    "    redis.call('SET', ARGV[4] .. sid, ARGV[1], 'EX', ttl)\n"
-    "  end\n"
+    "  local ttl = math.max(math.ceil(tonumber(items[i + 1]) - now),\n"
+    "                       tonumber(ARGV[2]))\n"
+    "  redis.call('SET', ARGV[4] .. sid, ARGV[1], 'EX', ttl)\n"
     "  redis.call('DEL', ARGV[3] .. sid)\n"
     "  sids[#sids + 1] = sid\n"
     "end\n"
@@ -170,6 +220,7 @@ static const char apikey_list_lua[] =
 
 static const char *const texts[SB_SCRIPT__COUNT] = {
     [SB_SCRIPT_RECORD] = record_lua,
+    [SB_SCRIPT_CLAIM] = claim_lua,
     [SB_SCRIPT_DELETE] = delete_lua,
     [SB_SCRIPT_LOGOUT] = logout_lua,
     [SB_SCRIPT_LIST] = list_lua,
@@ -188,6 +239,24 @@ static void compute_shas(void)
 
     for (i = 0; i < SB_SCRIPT__COUNT; i++)
         sb_redis_script_sha(texts[i], shas[i]);
+}
+
+int sb_store_load_script(struct sb_redis *r, enum sb_script id,
+                         struct sb_err *err)
+{
+    const char *argv[3] = {"SCRIPT", "LOAD", texts[id]};
+    redisReply *rep = sb_redis_commandv(r, 3, argv, NULL, err);
+
+    if (rep == NULL)
+        return -1;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        sb_err_set(err, SB_ERR_STORE, "Redis refused a script: %.100s",
+                   rep->str);
+        freeReplyObject(rep);
+        return -1;
+    }
+    freeReplyObject(rep);
+    return 0;
 }
 
 const char *sb_store_script_text(enum sb_script id)

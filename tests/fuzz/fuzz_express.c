@@ -79,7 +79,7 @@ static void record_mode(const uint8_t *data, size_t size)
 {
     const int64_t now_ms = (int64_t)FUZZ_NOW * 1000;
     struct sb_session s, again;
-    struct sb_express_record rec;
+    struct sb_codec_record rec;
     struct sb_err err;
 
     sb_session_init(&s);
@@ -97,7 +97,7 @@ static void record_mode(const uint8_t *data, size_t size)
                                     now_ms, &again, &err) != 0 ||
             !fuzz_json_same(again.data, s.data))
             abort();
-        sb_express_record_free(&rec);
+        sb_codec_record_free(&rec);
     }
     sb_session_reset(&again);
     sb_session_reset(&s);

@@ -36,16 +36,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static void cookie_mode(const char *header, size_t len)
 {
-    struct sb_api_cookie pairs[SB_API_COOKIES_MAX];
+    struct sb_bridge_cookie pairs[SB_BRIDGE_COOKIES_MAX];
     char buf[SB_COOKIE_MAX + 1];
     struct sb_err err;
-    size_t n = sb_api_cookies_split(header, pairs, SB_API_COOKIES_MAX);
+    size_t n = sb_bridge_cookies_split(header, pairs, SB_BRIDGE_COOKIES_MAX);
     size_t i;
 
-    if (n > SB_API_COOKIES_MAX)
+    if (n > SB_BRIDGE_COOKIES_MAX)
         abort();
     for (i = 0; i < n; i++) {
-        const struct sb_api_cookie *c = &pairs[i];
+        const struct sb_bridge_cookie *c = &pairs[i];
         if (c->name_len == 0 || c->name < header ||
             c->name + c->name_len > header + len || c->value < header ||
             c->value + c->value_len > header + len)

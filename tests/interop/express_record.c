@@ -45,7 +45,7 @@ static int cmd_write(const struct sb_profile *p, int64_t now_ms,
     char input[65536], *cookie = NULL, *set_cookie = NULL, *wire, *end;
     size_t n = fread(input, 1, sizeof(input) - 1, stdin);
     struct sb_codec_ctx ctx = {.now = now_ms / 1000};
-    struct sb_express_record rec = {0};
+    struct sb_codec_record rec = {0};
     struct sb_session s;
     struct sb_err err = {0};
     redisReply *r = NULL;
@@ -81,7 +81,7 @@ static int cmd_write(const struct sb_profile *p, int64_t now_ms,
     status = 0;
 out:
     freeReplyObject(r);
-    sb_express_record_free(&rec);
+    sb_codec_record_free(&rec);
     sb_session_reset(&s);
     json_decref(doc);
     free(cookie);

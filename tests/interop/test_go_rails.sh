@@ -42,7 +42,7 @@ gi() { "$GOBIN_OUT" "$@" 2>>go.log; }
 rb() { ruby "$HERE/ruby/rails_side.rb" "$@" 2>>ruby.log; }
 typed() { $PY "$HERE/go/typed.py" "$@"; }
 field() { json_get "$1" "$2"; }
-decode() { local p=$1 now=$2 tok=$3; "$SB_CTL" -c "$CFG" decode --profile "$p" --now "$now" "$tok"; }
+decode() { local p=$1 now=$2 tok=$3; "$SB_CTL" -c "$CFG" decode --offline --profile "$p" --now "$now" "$tok"; }
 encode() { local p=$1 now=$2 s=$3; shift 3; printf '%s' "$s" | "$SB_CTL" -c "$CFG" encode --profile "$p" --now "$now" "$@" 2>>ctl.log; }
 verdict() { if [ "$(field "$1" '["active"]')" = true ]; then echo active; else field "$1" '["error"]'; fi; }
 data() { field "$1" '["session"]["data"]'; }
@@ -207,6 +207,18 @@ issued=$(field "$(decode go_raw "$T" "$tok")" '["session"]["issued_at"]')
 check "go JSON, raw text key, MaxAge 3600 -> bridge" active "$(verdict "$(decode go_raw $((issued + 3600)) "$tok")")"
 check "go JSON past MaxAge 3600" expired "$(verdict "$(decode go_raw $((issued + 3601)) "$tok")")"
 
+# ---- round trips keep what they carried (issue 11) ---------------------------
+
+tok=$(gi mint -pairs "$H1" -name mysession '{"user_id":{"type":"int","value":7},"x":{"type":"float64","value":2}}')
+out=$(decode go_gob "$T" "$tok")
+check "go float64 2 -> bridge: a real in the canonical JSON" "2.0" "$(field "$out" '["session"]["data"]["x"]')"
+back=$(gi decode -pairs "$H1" -name mysession "$(encode go_gob "$T" "$out")")
+check "... decode's answer -> encode -> go: still a float64" "float64 7" \
+    "$(field "$back" '["x"]["type"]') $(field "$back" '["user_id"]["value"]')"
+tok=$(gi mint -pairs "$H1" -name mysession '{"user_id":{"type":"string","value":"admin\u0000suffix"}}')
+check "go cookie whose user_id holds a NUL: malformed, not user admin" malformed \
+    "$(verdict "$(decode go_gob "$T" "$tok")")"
+
 # ---- gorilla: the bridge makes, Go reads -----------------------------------
 
 SESSION=$($PY -c 'import json,sys; print(json.dumps({"sid":"bridge-sid-0001","subject":"42","data":json.loads(sys.argv[1])}))' "$CANON")
@@ -334,13 +346,13 @@ print ActiveSupport::MessageEncryptor.new(k, cipher: "aes-256-gcm", serializer: 
 # ---- translate: Rails -> Go -> Rails ---------------------------------------
 
 tok=$(rb mint "$SKB_NEW" _myapp_session "$RSESSION" --expires-at $((T + 3600)))
-g=$("$SB_CTL" -c "$CFG" translate --from rails --to go_enc --now "$T" "$tok" 2>>ctl.log)
+g=$("$SB_CTL" -c "$CFG" translate --offline --from rails --to go_enc --now "$T" "$tok" 2>>ctl.log)
 out=$(gi decode -pairs "$H1:$B1" -name mysession "$g")
 check "rails -> translate -> go: the same values in Go types" same "$(typed same-typed "$RDATA" "$out" _sb_sid)"
 check "rails -> translate -> go: the sid rides along" "$SID" "$(field "$out" '["_sb_sid"]["value"]')"
 check "rails -> translate -> go: Rails' exp kept (timestamp moved back)" $((T + 3600)) \
     "$(field "$(decode go_enc "$T" "$g")" '["session"]["expires_at"]')"
-r=$("$SB_CTL" -c "$CFG" translate --from go_enc --to rails --now "$T" "$g" 2>>ctl.log)
+r=$("$SB_CTL" -c "$CFG" translate --offline --from go_enc --to rails --now "$T" "$g" 2>>ctl.log)
 check "... -> translate -> rails: Rails reads the same session" same \
     "$(same_data "$RWANT" "$(rb read _myapp_session "$r" "$SKB_NEW")")"
 

@@ -92,7 +92,7 @@ for alg in $ALGS; do
         else
             tok=$(pyjwt sign "$alg" "$signkey" "k-$alg" "$ISS" "$AUD" "$claims")
         fi
-        out=$(ctl decode --profile "$p" "$tok")
+        out=$(ctl decode --offline --profile "$p" "$tok")
         check "$alg: $lib token is active" true "$(field "$out" '["active"]')"
         check "$alg: $lib sub -> subject" 42 "$(field "$out" '["session"]["subject"]')"
         check "$alg: $lib sid" "s-$alg" "$(field "$out" '["session"]["sid"]')"
@@ -128,28 +128,28 @@ for alg in $ALGS; do
         "$(field "$(pyjwt verify "$alg" "$verkey" "$ISS" "$AUD" 0 "$old")" '["error"]')"
     check "$alg: PyJWT, within leeway 30" 42 \
         "$(field "$(pyjwt verify "$alg" "$verkey" "$ISS" "$AUD" 30 "$old")" '["sub"]')"
-    check "$alg: bridge, within leeway 30" true "$(field "$(ctl decode --profile "$p" "$old")" '["active"]')"
+    check "$alg: bridge, within leeway 30" true "$(field "$(ctl decode --offline --profile "$p" "$old")" '["active"]')"
     check "$alg: bridge, 20 s on" expired \
-        "$(field "$(ctl decode --profile "$p" --now $((now + 20)) "$old")" '["error"]')"
+        "$(field "$(ctl decode --offline --profile "$p" --now $((now + 20)) "$old")" '["error"]')"
 
     # Tokens the libraries consider expired or not yet valid.
     tok=$(node_jwt sign "$alg" "$signkey" "k-$alg" "$ISS" "$AUD" "{\"sub\":\"42\",\"iat\":$((now - 900)),\"exp\":$((now - 120))}")
-    check "$alg: expired jsonwebtoken token" expired "$(field "$(ctl decode --profile "$p" "$tok")" '["error"]')"
+    check "$alg: expired jsonwebtoken token" expired "$(field "$(ctl decode --offline --profile "$p" "$tok")" '["error"]')"
     check "$alg: ... and jsonwebtoken agrees" TokenExpiredError \
         "$(field "$(node_jwt verify "$alg" "$verkey" "$ISS" "$AUD" 0 "$tok")" '["error"]')"
     tok=$(pyjwt sign "$alg" "$signkey" "k-$alg" "$ISS" "$AUD" "{\"sub\":\"42\",\"nbf\":$((now + 300)),\"exp\":$((now + 600))}")
-    check "$alg: PyJWT token with nbf ahead" not_yet_valid "$(field "$(ctl decode --profile "$p" "$tok")" '["error"]')"
+    check "$alg: PyJWT token with nbf ahead" not_yet_valid "$(field "$(ctl decode --offline --profile "$p" "$tok")" '["error"]')"
     check "$alg: ... and PyJWT agrees" ImmatureSignatureError \
         "$(field "$(pyjwt verify "$alg" "$verkey" "$ISS" "$AUD" 0 "$tok")" '["error"]')"
     tok=$(node_jwt sign "$alg" "$signkey" "k-$alg" "https://evil.example" "$AUD" "$claims")
-    check "$alg: another issuer" invalid_claim "$(field "$(ctl decode --profile "$p" "$tok")" '["error"]')"
+    check "$alg: another issuer" invalid_claim "$(field "$(ctl decode --offline --profile "$p" "$tok")" '["error"]')"
     tok=$(node_jwt sign "$alg" "$signkey" "k-other" "$ISS" "$AUD" "$claims")
-    check "$alg: a kid the profile does not have" unknown_key "$(field "$(ctl decode --profile "$p" "$tok")" '["error"]')"
+    check "$alg: a kid the profile does not have" unknown_key "$(field "$(ctl decode --offline --profile "$p" "$tok")" '["error"]')"
 done
 
 # A token of one algorithm never verifies under another profile's key.
 tok=$(node_jwt sign HS256 HS256.secrets k-RS256 "$ISS" "$AUD" "{\"sub\":\"1\",\"exp\":$(($(date +%s) + 60))}")
-check "HS256 token on the RS256 profile" bad_signature "$(field "$(ctl decode --profile jwt_RS256 "$tok")" '["error"]')"
+check "HS256 token on the RS256 profile" bad_signature "$(field "$(ctl decode --offline --profile jwt_RS256 "$tok")" '["error"]')"
 # The classic confusion: HS256 MACed with the RS256 public key PEM.  PyJWT
 # itself refuses to do that, so the token is made by hand.
 tok=$("$PY" - RS256.pub <<'EOF'
@@ -162,7 +162,7 @@ print(h + "." + c + "." + b(mac))
 EOF
 )
 check "HS256 MACed with the RS256 public key PEM" bad_signature \
-    "$(field "$(ctl decode --profile jwt_RS256 "$tok")" '["error"]')"
+    "$(field "$(ctl decode --offline --profile jwt_RS256 "$tok")" '["error"]')"
 
 # ---- Express --------------------------------------------------------------
 REDIS_PORT=$SB_REDIS_PORT SECRETS="[\"$(cat new.secret)\",\"$(cat old.secret)\"]" \
@@ -179,7 +179,7 @@ wire=$(sed -n 's/^[Ss]et-[Cc]ookie: connect\.sid=\([^;]*\);.*/\1/p' headers)
 sid=$(field "$(cat body)" '["sid"]')
 check_match "express: cookie is s%3A-escaped on the wire" '^s%3A' "$wire"
 token=$("$PY" -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1]))' "$wire")
-out=$(ctl decode --profile ex "$token")
+out=$(ctl decode --offline --profile ex "$token")
 check "express: app cookie is active" true "$(field "$out" '["active"]')"
 check "express: app cookie's sid" "$sid" "$(field "$out" '["session"]["sid"]')"
 check "express: the app stored sess:<sid>" 1 "$(sb_redis exists "sess:$sid")"
@@ -195,7 +195,7 @@ exp_s=$(field "$out" '["session"]["expires_at"]')
 check_match "express: expires_at is about an hour ahead" '^[0-9]+$' "$exp_s"
 check "express: expires_at within the hour" 1 "$(( exp_s > $(date +%s) + 3500 && exp_s <= $(date +%s) + 3601 ))"
 check "express: a profile holding only the old secret refuses it" bad_signature \
-    "$(field "$(ctl decode --profile ex_old "$token")" '["error"]')"
+    "$(field "$(ctl decode --offline --profile ex_old "$token")" '["error"]')"
 
 # Bridge -> Express: record and cookie written through express.h are the
 # app's session.
@@ -222,7 +222,7 @@ me=$(whoami "$(field "$out" '["wire"]')")
 check "express: old-secret cookie accepted by the app" "$osid 8" \
     "$(field "$me" '["sid"]') $(field "$me" '["user_id"]')"
 check "express: ... and by the bridge's rotated profile" true \
-    "$(field "$(ctl decode --profile ex "$(field "$out" '["cookie"]')")" '["active"]')"
+    "$(field "$(ctl decode --offline --profile ex "$(field "$out" '["cookie"]')")" '["active"]')"
 
 # Expiry: a session already over is not written (connect-redis DELs), so
 # the app starts a new one; a short one lives as long as its Redis TTL.
@@ -248,8 +248,8 @@ sleep 4
 check "express: the app has lost it once the TTL ran out" null "$(field "$(whoami "$swire")" '["user_id"]')"
 
 # Tampering: one character of the signature changed.
-bad=$(field "$(ctl decode --profile ex "${token%?}A")" '["error"]')
-[ "${token: -1}" = A ] && bad=$(field "$(ctl decode --profile ex "${token%?}B")" '["error"]')
+bad=$(field "$(ctl decode --offline --profile ex "${token%?}A")" '["error"]')
+[ "${token: -1}" = A ] && bad=$(field "$(ctl decode --offline --profile ex "${token%?}B")" '["error"]')
 check "express: tampered signature" bad_signature "$bad"
 
 sb_finish

@@ -35,7 +35,7 @@ same_json() {
     $PY -c 'import json,sys; print("same" if json.loads(sys.argv[1])==json.loads(sys.argv[2]) else "differs: %s vs %s" % (sys.argv[1], sys.argv[2]))' "$1" "$2" 2>&1
 }
 # decode PROFILE NOW TOKEN [ctl options]: the CLI's JSON answer.
-decode() { local p=$1 now=$2 tok=$3; shift 3; "$SB_CTL" -c "$CFG" decode --profile "$p" --now "$now" "$@" "$tok"; }
+decode() { local p=$1 now=$2 tok=$3; shift 3; "$SB_CTL" -c "$CFG" decode --offline --profile "$p" --now "$now" "$@" "$tok"; }
 # encode PROFILE NOW SESSION_JSON [ctl options]: the credential.
 encode() { local p=$1 now=$2 s=$3; shift 3; printf '%s' "$s" | "$SB_CTL" -c "$CFG" encode --profile "$p" --now "$now" "$@" 2>>"$SB_TMP/ctl.log"; }
 # verdict CLI_JSON: "active" or the error code.

@@ -131,7 +131,7 @@ START_TEST(test_record_vectors)
     char *text = json_dumps(json_object_get(expired, "rejected_store_value"),
                             JSON_COMPACT | JSON_PRESERVE_ORDER);
     int64_t now_ms = fix_vector_now(plain) * 1000;
-    struct sb_express_record rec;
+    struct sb_codec_record rec;
     struct sb_profile p;
     struct sb_session s;
     struct sb_err err = {0};
@@ -157,7 +157,7 @@ START_TEST(test_record_vectors)
     ck_assert_uint_eq(rec.value_len, strlen(PLAIN_RECORD));
     ck_assert_int_eq(rec.ttl, json_integer_value(
                                   json_object_get(plain, "redis_ttl_s")));
-    sb_express_record_free(&rec);
+    sb_codec_record_free(&rec);
     sb_session_reset(&s);
 
     now_ms = fix_vector_now(expired) * 1000;
@@ -183,7 +183,7 @@ START_TEST(test_record_layout)
                                      "store_ttl", "600", NULL};
     struct sb_profile p;
     struct sb_session s;
-    struct sb_express_record rec;
+    struct sb_codec_record rec;
     struct sb_err err = {0};
     char *key;
 
@@ -211,7 +211,7 @@ START_TEST(test_record_layout)
                      "\"example.com\",\"path\":\"/\",\"sameSite\":\"lax\"},"
                      "\"n\":1,\"name\":\"Zoë\",\"user_id\":\"7\"}");
     ck_assert_int_eq(rec.ttl, 600);
-    sb_express_record_free(&rec);
+    sb_codec_record_free(&rec);
 
     /* parse back: canonical names again, subject from user_id */
     ck_assert_int_eq(sb_express_record_parse(&p, PLAIN_RECORD,
@@ -229,7 +229,7 @@ START_TEST(test_record_layout)
                                  "\"originalMaxAge\":3600000,\"expires\":"
                                  "\"2026-11-01T01:00:00.123Z\""));
     ck_assert_int_eq(rec.ttl, 3600);
-    sb_express_record_free(&rec);
+    sb_codec_record_free(&rec);
 
     ck_assert_int_eq(sb_express_record_key(&p, "a b", &key, &err), -1);
     ck_assert_int_eq(sb_express_record_key(&p, "xyz", &key, &err), 0);

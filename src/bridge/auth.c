@@ -1,0 +1,233 @@
+/* auth.c - the forward-auth decision (nginx auth_request, Traefik
+ * ForwardAuth, Envoy ext_authz): whose request it is, the credential for
+ * [route] mint, and the cookies the browser lacks for the route's
+ * profiles.  The answer is a list of headers any surface can send. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sessionbridge/bridge.h"
+#include "sessionbridge/log.h"
+#include "sessionbridge/percent.h"
+
+/* Scratch for a credential as presented, per thread. */
+static __thread char presented[SB_TOKEN_MAX + 1];
+
+/* Appends header name: value (value copied, or taken when owned). */
+static int add_header(struct sb_bridge_auth *a, const char *name,
+                      char *value, bool owned, struct sb_err *err)
+{
+    char *v = owned ? value : strdup(value);
+
+    if (v == NULL || a->nheaders == SB_BRIDGE_AUTH_HEADERS_MAX) {
+        free(v);
+        return sb_err_set(err, SB_ERR_INTERNAL, "too many headers");
+    }
+    a->headers[a->nheaders].name = name;
+    a->headers[a->nheaders].value = v;
+    a->nheaders++;
+    return 0;
+}
+
+/* The bytes a header value keeps: printable ASCII but '%'. */
+static bool header_byte_kept(unsigned char c, const void *unused)
+{
+    return c >= 0x20 && c < 0x7f && c != '%';
+}
+
+/* Adds a header whose value came from a credential, with '%', control
+ * bytes and non-ASCII as %XX, so a header never carries what the
+ * credential smuggled in. */
+static int add_safe_header(struct sb_bridge_auth *a, const char *name,
+                           const char *value, struct sb_err *err)
+{
+    size_t n = strlen(value);
+    char *buf = malloc(3 * n + 1);
+
+    if (buf == NULL ||
+        sb_percent_encode(value, n, header_byte_kept, NULL, buf,
+                          3 * n + 1) < 0) {
+        free(buf);
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    }
+    return add_header(a, name, buf, true, err);
+}
+
+/* The browser's cookie of profile q for the same session (it verifies and
+ * carries sid), or NULL. */
+static const struct sb_bridge_candidate *
+held_cookie(const struct sb_config *cfg, const struct sb_bridge_found *f,
+            const struct sb_profile *q, const char *sid,
+            const struct sb_codec_ctx *ctx)
+{
+    const struct sb_profile *used;
+    struct sb_session t;
+    struct sb_err e;
+    size_t i;
+    bool same = false;
+
+    for (i = 0; i < f->n; i++) {
+        if (f->cands[i].bearer || f->cands[i].p != q)
+            continue;
+        sb_session_init(&t);
+        if (sb_bridge_candidate_token(&f->cands[i], presented,
+                                      sizeof(presented), &e) == 0 &&
+            sb_bridge_decode(cfg, q, presented, strlen(presented), ctx, &t,
+                             &used, &e) == 0)
+            same = strcmp(t.sid, sid) == 0;
+        sb_session_reset(&t);
+        if (same)
+            return &f->cands[i];
+    }
+    return NULL;
+}
+
+/* True when profiles a and b write the same cookie (name, path, domain):
+ * a browser can hold only one of them. */
+static bool same_cookie(const struct sb_profile *a, const struct sb_profile *b)
+{
+    const char *pa = a->cookie.path ? a->cookie.path : "/";
+    const char *pb = b->cookie.path ? b->cookie.path : "/";
+
+    return a->cookie.name != NULL && b->cookie.name != NULL &&
+           strcmp(a->cookie.name, b->cookie.name) == 0 &&
+           strcmp(pa, pb) == 0 &&
+           ((a->cookie.domain == NULL && b->cookie.domain == NULL) ||
+            (a->cookie.domain != NULL && b->cookie.domain != NULL &&
+             strcmp(a->cookie.domain, b->cookie.domain) == 0));
+}
+
+/* X-Session-Token (the credential as the codec reads it) and
+ * X-Session-Cookie (name=value as on the wire) of a presented credential. */
+static int add_presented(struct sb_bridge_auth *a, const struct sb_profile *q,
+                         const struct sb_bridge_candidate *c,
+                         struct sb_err *err)
+{
+    char *pair = NULL;
+
+    if (sb_bridge_candidate_token(c, presented, sizeof(presented), err) != 0 ||
+        add_header(a, "X-Session-Token", presented, false, err) != 0)
+        return -1;
+    if (c->bearer)
+        return 0;
+    if (asprintf(&pair, "%s=%.*s", q->cookie.name, (int)c->len, c->value) < 0)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    return add_header(a, "X-Session-Cookie", pair, true, err);
+}
+
+/* X-Session-Token and X-Session-Cookie of a minted credential. */
+static int add_minted(struct sb_bridge_auth *a, const char *token,
+                      const char *set_cookie, struct sb_err *err)
+{
+    char *pair = strndup(set_cookie, strcspn(set_cookie, ";"));
+
+    if (pair == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    if (add_header(a, "X-Session-Token", (char *)token, false, err) != 0) {
+        free(pair);
+        return -1;
+    }
+    return add_header(a, "X-Session-Cookie", pair, true, err);
+}
+
+/*
+ * The route part of a 200: the credential for [route] mint (the browser's
+ * own cookie of that profile when it holds one for this session, else a
+ * new one), and a Set-Cookie for each route profile the browser lacks (no
+ * cookie of that profile for this session; never when that profile's
+ * cookie is the found one's: the browser can hold only one).  Fails only
+ * for store and memory errors; a profile that cannot carry the session is
+ * logged and skipped.
+ */
+static int route_headers(struct sb_bridge *b, const struct sb_bridge_found *f,
+                         const struct sb_codec_ctx *ctx,
+                         struct sb_bridge_auth *a, struct sb_err *err)
+{
+    const struct sb_config *cfg = b->cfg;
+    const char *names[3] = {cfg->route_mint, cfg->route_legacy,
+                            cfg->route_new};
+    const struct sb_profile *done[3] = {NULL, NULL, NULL};
+    size_t i, k;
+
+    for (i = 0; i < 3; i++) {
+        const struct sb_profile *q = names[i] ? sb_config_profile(cfg, names[i])
+                                              : NULL;
+        const struct sb_bridge_candidate *held;
+        char *token = NULL, *cookie = NULL;
+        bool dup = false, mint = i == 0, give_cookie;
+        int rc = 0;
+
+        for (k = 0; k < i; k++)
+            dup = dup || done[k] == q;
+        if (q == NULL || dup)
+            continue;
+        done[i] = q;
+        held = q == f->used ? f->which
+                            : held_cookie(cfg, f, q, a->s.sid, ctx);
+        give_cookie = held == NULL && !same_cookie(q, f->used);
+        if (mint && held != NULL && add_presented(a, q, held, err) != 0)
+            return -1;
+        if (!give_cookie && (held != NULL || !mint))
+            continue;
+        if (sb_bridge_mint(b, q, &a->s, ctx, &token, &cookie, err) != 0) {
+            if (err->code == SB_ERR_STORE || err->code == SB_ERR_NOMEM)
+                return -1;
+            sb_log(SB_LOG_WARN, "forward-auth: cannot mint a credential",
+                   "profile", q->name, "reason", err->msg, NULL);
+            continue;
+        }
+        if (mint)
+            rc = add_minted(a, token, cookie, err);
+        if (rc == 0 && give_cookie) {
+            rc = add_header(a, "Set-Cookie", cookie, true, err);
+            cookie = NULL;
+        }
+        free(token);
+        free(cookie);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Drops every header (a failure hands out nothing). */
+static void clear_headers(struct sb_bridge_auth *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->nheaders; i++)
+        free(a->headers[i].value);
+    a->nheaders = 0;
+}
+
+int sb_bridge_auth(struct sb_bridge *b, const struct sb_bridge_request *rq,
+                   const struct sb_codec_ctx *ctx, struct sb_bridge_auth *a,
+                   struct sb_err *err)
+{
+    static __thread struct sb_bridge_found f;
+
+    memset(a, 0, sizeof(*a));
+    sb_session_init(&a->s);
+    if (sb_bridge_find(b, rq, NULL, ctx, &a->s, &f, err) != 0) {
+        a->used = f.used;
+        return -1;
+    }
+    a->used = f.used;
+    a->created = f.created;
+    if (route_headers(b, &f, ctx, a, err) != 0 ||
+        (a->s.subject != NULL &&
+         add_safe_header(a, "X-Session-Subject", a->s.subject, err) != 0) ||
+        add_header(a, "X-Session-Id", a->s.sid, false, err) != 0 ||
+        add_header(a, "X-Session-Profile", (char *)a->used->name, false,
+                   err) != 0) {
+        clear_headers(a);
+        sb_session_reset(&a->s);
+        return -1;
+    }
+    return 0;
+}
+
+void sb_bridge_auth_free(struct sb_bridge_auth *a)
+{
+    clear_headers(a);
+    sb_session_reset(&a->s);
+}

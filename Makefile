@@ -10,16 +10,23 @@
 #   make vectors regenerates tests/vectors/public.json from the real
 #              frameworks and checks every vector (tests/vectors/README.md)
 #   make bench   runs the benchmarks of the README's "Numbers measured"
+#   make deb     builds the Debian package into build-deb/ and runs lintian
+#              on it (debian/build-deb.sh)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run demo test test-normal test-asan fuzz-smoke vectors bench clean
+.PHONY: all deps test-deps build run demo test test-normal test-asan fuzz-smoke vectors bench deb clean
 
 all: build
 
+# What building and running need; the test toolchain (Go, Node, Ruby,
+# clang, nginx ...) only for the targets that use it.
 deps:
+	bash docker/install-deps.sh build runtime run
+
+test-deps:
 	bash docker/install-deps.sh build runtime test
 
 build: deps
@@ -29,21 +36,21 @@ build: deps
 run: build
 	bash tests/harness/devrun.sh $(BUILD)
 
-demo: build
+demo: test-deps build
 	bash tests/e2e/demo.sh $(BUILD)
 
 test: test-normal test-asan fuzz-smoke
 
-test-normal: build
+test-normal: test-deps build
 	ctest --test-dir $(BUILD) --output-on-failure
 
-test-asan: deps
+test-asan: test-deps
 	cmake -S . -B $(ASAN_BUILD) -DSB_WERROR=ON -DSB_SANITIZE=ON
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    ctest --test-dir $(ASAN_BUILD) --output-on-failure
 
-fuzz-smoke: deps
+fuzz-smoke: test-deps
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DSB_FUZZ=ON -DSB_TESTS=OFF
 	cmake --build $(FUZZ_BUILD) -j$(JOBS)
 	bash tests/fuzz/smoke.sh $(FUZZ_BUILD) 20
@@ -52,8 +59,12 @@ vectors:
 	bash docker/install-deps.sh test vectors
 	sh tests/vectors/generators/generate_all.sh
 
-bench: build
+bench: test-deps build
 	bash tests/bench/run_all.sh $(BUILD)
 
+deb:
+	bash docker/install-deps.sh build runtime package
+	bash debian/build-deb.sh build-deb
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-deb

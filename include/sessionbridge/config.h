@@ -49,6 +49,9 @@ struct sb_config {
     size_t max_header;           /* per-connection memory for headers */
     unsigned max_connections;
     unsigned idle_timeout;       /* seconds a keep-alive connection may idle */
+    unsigned max_connections_per_ip; /* 0 = no per-address limit */
+    unsigned request_timeout;    /* seconds from a request line to the end
+                                    of its headers and body */
     unsigned drain_timeout;      /* seconds SIGTERM waits for requests */
     char *port_file;             /* write the bound port here (tests) */
 

@@ -149,4 +149,7 @@ long sb_http_inflight(void);
 /* Open client connections (for /metrics). */
 long sb_http_open_connections(void);
 
+/* Connections the slow-client watchdog has closed (for /metrics). */
+unsigned long sb_http_slow_clients_closed(void);
+
 #endif

@@ -268,5 +268,12 @@ int sb_metrics_render(struct sb_buf *out)
         atomic_load(&sb_redis_errors_total),
         atomic_load(&sb_redis_reconnects_total), sb_http_open_connections(),
         SB_VERSION);
+    rc |= sb_buf_printf(out,
+        "# HELP sessionbridge_http_slow_clients_closed_total Connections "
+        "closed for not sending a whole request within idle_timeout / "
+        "request_timeout.\n"
+        "# TYPE sessionbridge_http_slow_clients_closed_total counter\n"
+        "sessionbridge_http_slow_clients_closed_total %lu\n",
+        sb_http_slow_clients_closed());
     return rc ? -1 : 0;
 }

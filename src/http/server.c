@@ -20,7 +20,34 @@
 
 struct sb_http_server {
     struct MHD_Daemon *daemon;
+    pthread_t watchdog;
+    bool watchdog_running;
 };
+
+/* Where a connection is with its current request, for the slow-client
+ * deadlines: libmicrohttpd's own timeout restarts on every byte, so a
+ * client sending one header line every few seconds would hold its
+ * connection for ever.  The watchdog thread closes (shutdown(2); the
+ * library then closes and frees it) a connection that has been WAITING
+ * for a complete request line longer than idle_timeout, or RECEIVING the
+ * headers and body of a request longer than request_timeout. */
+enum conn_phase { PHASE_WAITING, PHASE_RECEIVING, PHASE_HANDLING };
+
+struct conn_watch {
+    MHD_socket fd;
+    atomic_int phase;          /* enum conn_phase */
+    atomic_llong since_ms;     /* monotonic ms the phase began */
+    struct conn_watch *prev, *next;
+};
+
+/* The watched connections: linked and unlinked under watch_lock, which
+ * the watchdog holds while it shuts sockets down, so a socket is never
+ * shut down after the library has closed (and maybe reused) its fd. */
+static pthread_mutex_t watch_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conn_watch *watch_head;
+static atomic_bool watchdog_stop;
+static atomic_ulong slow_closed;
+static long long idle_limit_ms, request_limit_ms;
 
 static atomic_long inflight;
 static atomic_long open_connections;
@@ -66,6 +93,71 @@ long sb_http_inflight(void)
 long sb_http_open_connections(void)
 {
     return atomic_load(&open_connections);
+}
+
+unsigned long sb_http_slow_clients_closed(void)
+{
+    return atomic_load(&slow_closed);
+}
+
+/* The watch record of conn (its socket context), or NULL. */
+static struct conn_watch *watch_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci != NULL ? ci->socket_context : NULL;
+}
+
+static void watch_set(struct conn_watch *w, enum conn_phase phase)
+{
+    if (w == NULL)
+        return;
+    atomic_store(&w->since_ms, (long long)mono_ms());
+    atomic_store(&w->phase, (int)phase);
+}
+
+/* Every 200 ms: shuts down the connections past their phase's deadline. */
+static void *watchdog_main(void *unused)
+{
+    while (!atomic_load(&watchdog_stop)) {
+        long long now = (long long)mono_ms();
+        unsigned long closed = 0;
+        struct conn_watch *w;
+
+        pthread_mutex_lock(&watch_lock);
+        for (w = watch_head; w != NULL; w = w->next) {
+            int phase = atomic_load(&w->phase);
+            long long limit = phase == PHASE_WAITING ? idle_limit_ms
+                            : phase == PHASE_RECEIVING ? request_limit_ms
+                            : -1;
+            if (limit < 0 || now - atomic_load(&w->since_ms) <= limit)
+                continue;
+            shutdown(w->fd, SHUT_RDWR);
+            atomic_store(&w->phase, (int)PHASE_HANDLING);
+            closed++;
+        }
+        pthread_mutex_unlock(&watch_lock);
+        if (closed > 0) {
+            char n[32];
+            snprintf(n, sizeof(n), "%lu", closed);
+            atomic_fetch_add(&slow_closed, closed);
+            sb_log(SB_LOG_WARN, "closed connections that did not send a "
+                   "whole request in time", "count", n, NULL);
+        }
+        usleep(200000);
+    }
+    return NULL;
+}
+
+/* libmicrohttpd's URI log hook: the request line is complete, so the
+ * request's headers and body are now due within request_timeout.  The
+ * NULL returned starts the request's context (on_access) empty. */
+static void *on_request_line(void *cls, const char *uri,
+                             struct MHD_Connection *conn)
+{
+    watch_set(watch_of(conn), PHASE_RECEIVING);
+    return NULL;
 }
 
 static unsigned method_bit(const char *m)
@@ -313,6 +405,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
         *upload_data_size = 0;
         return MHD_YES;
     }
+    watch_set(watch_of(conn), PHASE_HANDLING);
     dispatch(req);
     return queue_answer(req);
 }
@@ -337,16 +430,48 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     *con_cls = NULL;
     req_release(req);
     atomic_fetch_sub(&inflight, 1);
+    watch_set(watch_of(conn), PHASE_WAITING);
 }
 
+/* Counts connections and links / unlinks each one's watch record.  The
+ * library calls this with CLOSED before it closes the socket. */
 static void on_connection(void *cls, struct MHD_Connection *conn,
                           void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    struct conn_watch *w = *socket_context;
+    const union MHD_ConnectionInfo *ci;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&open_connections, 1);
+        ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        w = ci != NULL ? calloc(1, sizeof(*w)) : NULL;
+        if (w == NULL)
+            return;
+        w->fd = ci->connect_fd;
+        watch_set(w, PHASE_WAITING);
+        pthread_mutex_lock(&watch_lock);
+        w->next = watch_head;
+        if (watch_head != NULL)
+            watch_head->prev = w;
+        watch_head = w;
+        pthread_mutex_unlock(&watch_lock);
+        *socket_context = w;
+        return;
+    }
+    atomic_fetch_sub(&open_connections, 1);
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&watch_lock);
+    if (w->prev != NULL)
+        w->prev->next = w->next;
     else
-        atomic_fetch_sub(&open_connections, 1);
+        watch_head = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+    pthread_mutex_unlock(&watch_lock);
+    *socket_context = NULL;
+    free(w);
 }
 
 /* libmicrohttpd's own diagnostics; fmt comes from the library, never from
@@ -409,6 +534,8 @@ struct sb_http_server *sb_http_start(const struct sb_config *cfg,
         return NULL;
     }
     atomic_store(&draining, false);
+    idle_limit_ms = (long long)cfg->idle_timeout * 1000;
+    request_limit_ms = (long long)cfg->request_timeout * 1000;
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
@@ -416,6 +543,9 @@ struct sb_http_server *sb_http_start(const struct sb_config *cfg,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned int)cfg->max_connections_per_ip,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, NULL,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)cfg->max_header,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
@@ -429,6 +559,12 @@ struct sb_http_server *sb_http_start(const struct sb_config *cfg,
     }
     info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     *port = info ? info->port : cfg->listen_port;
+    atomic_store(&watchdog_stop, false);
+    srv->watchdog_running =
+        pthread_create(&srv->watchdog, NULL, watchdog_main, NULL) == 0;
+    if (!srv->watchdog_running)
+        sb_log(SB_LOG_WARN, "cannot start the slow-client watchdog; only "
+               "libmicrohttpd's idle timeout applies", NULL);
     return srv;
 }
 
@@ -446,6 +582,9 @@ void sb_http_stop(struct sb_http_server *srv, unsigned drain_seconds)
     if (atomic_load(&inflight) > 0)
         sb_log(SB_LOG_WARN, "drain deadline passed; closing busy connections",
                NULL);
+    atomic_store(&watchdog_stop, true);
+    if (srv->watchdog_running)
+        pthread_join(srv->watchdog, NULL);
     MHD_stop_daemon(srv->daemon);
     free(srv);
 }

@@ -56,7 +56,9 @@ struct sb_config {
     char *port_file;             /* write the bound port here (tests) */
 
     /* [redis] */
-    struct sb_redis_url redis;   /* parsed url, password from password_file */
+    struct sb_redis_conf redis;  /* mode, url, nodes, TLS, ACL user; the
+                                  * passwords from password_file and
+                                  * sentinel_password_file */
     char *prefix;                /* key prefix, "sb:" */
     unsigned connect_timeout_ms;
     unsigned command_timeout_ms;

@@ -1,11 +1,22 @@
 /*
  * redis.h - one Redis connection per thread, with connect and command
- * timeouts, AUTH / SELECT, and reconnect with backoff.
+ * timeouts, TLS, AUTH (ACL user) / SELECT, sentinel master discovery, and
+ * reconnect with backoff.  All Redis I/O of the daemon and the CLI goes
+ * through here.
  *
  * The daemon's worker threads each own one (sb_redis_thread), so the hot
  * path takes no lock.  A connection that fails is dropped; the next call
  * reconnects, but not sooner than the backoff allows, so an outage costs a
  * worker at most one connect timeout per backoff period and never a crash.
+ *
+ * Every new connection (first use, or after a failure) runs AUTH, SELECT,
+ * in sentinel mode asks the sentinels for the master and checks ROLE, and
+ * when conf->layout_prefix is set writes and checks the layout key.  Error
+ * replies that mean the server cannot serve now (NOAUTH, WRONGPASS,
+ * NOPERM, LOADING, READONLY, MASTERDOWN, BUSY, OOM, MISCONF, NOREPLICAS,
+ * CLUSTERDOWN, TRYAGAIN, MOVED, ASK) are not returned: the call fails with
+ * SB_ERR_STORE, the reply's first word is logged, and the connection is
+ * dropped so the next call starts over (and finds a new master).
  */
 #ifndef SESSIONBRIDGE_REDIS_H
 #define SESSIONBRIDGE_REDIS_H
@@ -23,18 +34,29 @@ struct sb_redis;
 /* Process-wide counters, read by /metrics. */
 extern atomic_ulong sb_redis_errors_total;     /* failed commands */
 extern atomic_ulong sb_redis_reconnects_total; /* successful re-connects */
+extern atomic_ulong sb_redis_unavailable_replies_total; /* NOAUTH, READONLY..*/
+extern atomic_ulong sb_redis_failovers_total;  /* sentinel master changes */
 
-/* Opens a handle for url (copied) with the given timeouts; it connects on
+/* Sentinel mode: the master's host:port the workers last connected to,
+ * into buf; -1 when none is known yet (or not in sentinel mode). */
+int sb_redis_current_master(char *buf, size_t size);
+
+/* Loads the TLS files of tls (when on) into a throw-away context, so a
+ * wrong path or a key that does not match fails at config load; the error
+ * names the key and the file. */
+int sb_redis_tls_check(const struct sb_redis_tls *tls, struct sb_err *err);
+
+/* Opens a handle for conf (copied) with the given timeouts; it connects on
  * first use.  Caller frees with sb_redis_free. */
-struct sb_redis *sb_redis_new(const struct sb_redis_url *url,
+struct sb_redis *sb_redis_new(const struct sb_redis_conf *conf,
                               unsigned connect_timeout_ms,
                               unsigned command_timeout_ms, struct sb_err *err);
 void sb_redis_free(struct sb_redis *r);
 
-/* This thread's handle for url, created on first use and replaced when the
- * url or timeouts differ from the last call's (after a config reload).
- * Owned by the thread; freed by sb_redis_thread_release(). */
-struct sb_redis *sb_redis_thread(const struct sb_redis_url *url,
+/* This thread's handle for conf, created on first use and replaced when
+ * conf or the timeouts differ from the last call's (after a config
+ * reload).  Owned by the thread; freed by sb_redis_thread_release(). */
+struct sb_redis *sb_redis_thread(const struct sb_redis_conf *conf,
                                  unsigned connect_timeout_ms,
                                  unsigned command_timeout_ms,
                                  struct sb_err *err);
@@ -45,7 +67,8 @@ int sb_redis_ensure(struct sb_redis *r, struct sb_err *err);
 
 /* Runs one command (hiredis argv form).  Returns the reply, which the
  * caller frees with freeReplyObject, or NULL with SB_ERR_STORE in err.  A
- * REDIS_REPLY_ERROR reply is returned as is (the command ran). */
+ * REDIS_REPLY_ERROR reply is returned as is (the command ran), except the
+ * "unavailable" ones listed above. */
 redisReply *sb_redis_commandv(struct sb_redis *r, int argc, const char **argv,
                               const size_t *argvlen, struct sb_err *err);
 

@@ -95,6 +95,7 @@ static int check_layout(struct sb_redis *r, const char *prefix)
 int cli_redis_open(struct cli_ctx *ctx, struct sb_redis **out)
 {
     const struct sb_config *cfg = cli_config(ctx);
+    struct sb_redis_conf conf;
     struct sb_err err = {0};
     struct sb_redis *r;
     redisReply *rep;
@@ -107,7 +108,16 @@ int cli_redis_open(struct cli_ctx *ctx, struct sb_redis **out)
     timeout = cfg->command_timeout_ms > CLI_REDIS_TIMEOUT_MIN_MS
                   ? cfg->command_timeout_ms
                   : CLI_REDIS_TIMEOUT_MIN_MS;
-    r = sb_redis_new(&cfg->redis, cfg->connect_timeout_ms, timeout, &err);
+    /* The CLI reads the layout key (check_layout) but never writes it, so
+     * its connections skip the daemon's layout step.  A TLS write to a
+     * closed socket must be an error, not a SIGPIPE. */
+    if (sb_redis_conf_copy(&conf, &cfg->redis, &err) != 0)
+        return cli_error(CLI_FAILED, "%s", err.msg);
+    free(conf.layout_prefix);
+    conf.layout_prefix = NULL;
+    signal(SIGPIPE, SIG_IGN);
+    r = sb_redis_new(&conf, cfg->connect_timeout_ms, timeout, &err);
+    sb_redis_conf_free(&conf);
     if (r == NULL)
         return cli_error(CLI_FAILED, "%s", err.msg);
     rep = sb_redis_command(r, &err, "PING");

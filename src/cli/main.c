@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "sessionbridge/jsonutil.h"
+#include "sessionbridge/redis_url.h"
 
 #define DEFAULT_CONFIG "/etc/sessionbridge/sessionbridge.ini"
 
@@ -26,6 +27,27 @@ int cli_error(int code, const char *fmt, ...)
 bool cli_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+/* --redis URL: a usage error when the URL does not parse, or when it
+ * holds a password (argv is visible to every user in ps). */
+static int check_redis_option(const char *url)
+{
+    struct sb_redis_url u;
+    struct sb_err err = {0};
+    bool has_password;
+
+    if (sb_redis_url_parse(url, &u, &err) != 0)
+        return cli_error(CLI_USAGE, "--redis: %s", err.msg);
+    has_password = u.password != NULL;
+    sb_redis_url_free(&u);
+    if (has_password)
+        return cli_error(CLI_USAGE, "--redis: a password in the URL would be "
+                         "visible in ps; put it in a file (mode 0600) named "
+                         "by [redis] password_file in the config (and the "
+                         "ACL user in [redis] username), then give --redis "
+                         "without it (redis://host:port/db)");
+    return CLI_OK;
 }
 
 const struct sb_config *cli_config(struct cli_ctx *ctx)
@@ -248,6 +270,8 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--redis") == 0) {
             if (argi + 1 >= argc)
                 return cli_error(CLI_USAGE, "--redis needs a URL");
+            if (check_redis_option(argv[argi + 1]) != CLI_OK)
+                return CLI_USAGE;
             ctx.redis_url = argv[argi + 1];
             argi += 2;
         } else if (cli_is_help(a)) {

@@ -18,6 +18,7 @@
 
 #include "sessionbridge/codec.h"
 #include "sessionbridge/crypto.h"
+#include "sessionbridge/redis.h"
 
 extern char **environ;
 
@@ -259,6 +260,7 @@ enum key_type {
     KT_SIZE,     /* size_t, within min..max */
     KT_LISTEN,   /* host:port into listen_host / listen_port */
     KT_REDIS,    /* URL into redis */
+    KT_REDIS_OPT, /* another [redis] connection key (sb_redis_conf_set) */
     KT_LOGLEVEL, /* enum sb_log_level */
     KT_OPEN,     /* comma list of auth,validate */
     KT_FILE      /* path read by a later step (kept as a string) */
@@ -291,6 +293,16 @@ static const struct key_spec fixed_keys[] = {
     {"http", "port_file", KT_STRING, OFF(port_file), NULL, 0, 0},
     {"redis", "url", KT_REDIS, 0, "redis://127.0.0.1:6379/0", 0, 0},
     {"redis", "password_file", KT_FILE, 0, NULL, 0, 0},
+    {"redis", "mode", KT_REDIS_OPT, 0, "standalone", 0, 0},
+    {"redis", "nodes", KT_REDIS_OPT, 0, NULL, 0, 0},
+    {"redis", "sentinel_master", KT_REDIS_OPT, 0, NULL, 0, 0},
+    {"redis", "sentinel_password_file", KT_FILE, 0, NULL, 0, 0},
+    {"redis", "username", KT_REDIS_OPT, 0, NULL, 0, 0},
+    {"redis", "tls", KT_REDIS_OPT, 0, NULL, 0, 0},
+    {"redis", "tls_ca_file", KT_REDIS_OPT, 0, NULL, 0, 0},
+    {"redis", "tls_cert_file", KT_REDIS_OPT, 0, NULL, 0, 0},
+    {"redis", "tls_key_file", KT_REDIS_OPT, 0, NULL, 0, 0},
+    {"redis", "tls_server_name", KT_REDIS_OPT, 0, NULL, 0, 0},
     {"redis", "prefix", KT_STRING, OFF(prefix), "sb:", 0, 0},
     {"redis", "connect_timeout_ms", KT_UINT, OFF(connect_timeout_ms), "1000",
      1, 60000},
@@ -437,7 +449,19 @@ static int apply_fixed(struct sb_config *cfg, struct entries *es,
                 return -1;
             break;
         case KT_REDIS:
-            if (sb_redis_url_parse(v, &cfg->redis, err) != 0)
+            if (sb_redis_url_parse(v, &cfg->redis.url, err) != 0)
+                return fail_at(err, &o, k->section, k->key, "%s", err->msg);
+            /* A password in the environment is visible to other processes
+             * (/proc/PID/environ, ps e); only files hold secrets. */
+            if (o.env != NULL && cfg->redis.url.password != NULL)
+                return fail_at(err, &o, k->section, k->key,
+                               "a password inside the URL is refused here: "
+                               "put it in a file (mode 0600) and name it "
+                               "with [redis] password_file");
+            cfg->redis.tls.on = cfg->redis.url.tls;
+            break;
+        case KT_REDIS_OPT:
+            if (sb_redis_conf_set(&cfg->redis, k->key, v, err) != 0)
                 return fail_at(err, &o, k->section, k->key, "%s", err->msg);
             break;
         case KT_LOGLEVEL:
@@ -450,10 +474,13 @@ static int apply_fixed(struct sb_config *cfg, struct entries *es,
                 return -1;
             break;
         case KT_FILE:
-            if (strcmp(k->key, "password_file") == 0) {
-                free(cfg->redis.password);
-                cfg->redis.password = NULL;
-                if (read_first_line(v, &cfg->redis.password, err) != 0)
+            if (strcmp(k->key, "password_file") == 0 ||
+                strcmp(k->key, "sentinel_password_file") == 0) {
+                char **pw = k->key[0] == 'p' ? &cfg->redis.url.password
+                                             : &cfg->redis.sentinel_password;
+                free(*pw);
+                *pw = NULL;
+                if (read_first_line(v, pw, err) != 0)
                     return fail_at(err, &o, k->section, k->key, "%s",
                                    err->msg);
             } else if (load_tokens(cfg, v, &o, err) != 0) {
@@ -462,6 +489,12 @@ static int apply_fixed(struct sb_config *cfg, struct entries *es,
             break;
         }
     }
+    if (sb_redis_conf_check(&cfg->redis, err) != 0 ||
+        sb_redis_tls_check(&cfg->redis.tls, err) != 0)
+        return -1;
+    cfg->redis.layout_prefix = strdup(cfg->prefix);
+    if (cfg->redis.layout_prefix == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
     if (cfg->threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         cfg->threads = cores > 0 ? (unsigned)cores : 2;
@@ -903,7 +936,7 @@ void sb_config_unref(struct sb_config *cfg)
     if (cfg->tokens != NULL)
         OPENSSL_cleanse(cfg->tokens, cfg->token_count * sizeof(*cfg->tokens));
     free(cfg->tokens);
-    sb_redis_url_free(&cfg->redis);
+    sb_redis_conf_free(&cfg->redis);
     free(cfg->path);
     free(cfg->listen_host);
     free(cfg->port_file);

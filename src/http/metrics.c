@@ -229,6 +229,7 @@ static int render_slots(struct sb_buf *out, struct label_slot *slots,
 
 int sb_metrics_render(struct sb_buf *out)
 {
+    char master[300];
     size_t i;
     int rc = 0;
 
@@ -252,6 +253,13 @@ int sb_metrics_render(struct sb_buf *out)
                             "sessionbridge_revocations_total{kind=\"%s\"} "
                             "%lu\n", revocation_kinds[i],
                             atomic_load(&revocations[i]));
+    if (sb_redis_current_master(master, sizeof(master)) == 0 &&
+        strpbrk(master, "\"\\\n") == NULL)
+        rc |= sb_buf_printf(out,
+            "# HELP sessionbridge_redis_master Sentinel mode: the master "
+            "the workers last connected to.\n"
+            "# TYPE sessionbridge_redis_master gauge\n"
+            "sessionbridge_redis_master{addr=\"%s\"} 1\n", master);
     rc |= sb_buf_printf(out,
         "# HELP sessionbridge_redis_errors_total Failed Redis commands and "
         "connects.\n# TYPE sessionbridge_redis_errors_total counter\n"
@@ -259,6 +267,13 @@ int sb_metrics_render(struct sb_buf *out)
         "# HELP sessionbridge_redis_reconnects_total Successful Redis "
         "reconnects.\n# TYPE sessionbridge_redis_reconnects_total counter\n"
         "sessionbridge_redis_reconnects_total %lu\n"
+        "# HELP sessionbridge_redis_unavailable_replies_total Error replies "
+        "that failed a request closed (NOAUTH, LOADING, READONLY, OOM ...).\n"
+        "# TYPE sessionbridge_redis_unavailable_replies_total counter\n"
+        "sessionbridge_redis_unavailable_replies_total %lu\n"
+        "# HELP sessionbridge_redis_failovers_total Sentinel master changes "
+        "seen.\n# TYPE sessionbridge_redis_failovers_total counter\n"
+        "sessionbridge_redis_failovers_total %lu\n"
         "# HELP sessionbridge_open_connections Open client connections.\n"
         "# TYPE sessionbridge_open_connections gauge\n"
         "sessionbridge_open_connections %ld\n"
@@ -266,7 +281,9 @@ int sb_metrics_render(struct sb_buf *out)
         "# TYPE sessionbridge_build_info gauge\n"
         "sessionbridge_build_info{version=\"%s\"} 1\n",
         atomic_load(&sb_redis_errors_total),
-        atomic_load(&sb_redis_reconnects_total), sb_http_open_connections(),
+        atomic_load(&sb_redis_reconnects_total),
+        atomic_load(&sb_redis_unavailable_replies_total),
+        atomic_load(&sb_redis_failovers_total), sb_http_open_connections(),
         SB_VERSION);
     rc |= sb_buf_printf(out,
         "# HELP sessionbridge_http_slow_clients_closed_total Connections "

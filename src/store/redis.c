@@ -1,5 +1,7 @@
-/* redis.c - per-thread hiredis connections: timeouts, AUTH/SELECT,
- * reconnect with backoff, pipelining and EVALSHA. */
+/* redis.c - per-thread Redis connections over the project's own transport
+ * (redis_conn.c: plain or TLS): timeouts, AUTH/SELECT, sentinel discovery
+ * with a ROLE check, the layout key after every connect, reconnect with
+ * backoff, error replies that mean "unavailable", pipelining and EVALSHA. */
 #include "sessionbridge/redis.h"
 
 #include <pthread.h>
@@ -11,23 +13,30 @@
 #include <string.h>
 #include <time.h>
 
+#include "redis_internal.h"
 #include "sessionbridge/crypto.h"
 #include "sessionbridge/log.h"
+#include "sessionbridge/store.h"
 
 atomic_ulong sb_redis_errors_total;
 atomic_ulong sb_redis_reconnects_total;
+atomic_ulong sb_redis_unavailable_replies_total;
+atomic_ulong sb_redis_failovers_total;
 
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
+#define ADDR_MAX 256
 
 struct sb_redis {
-    struct sb_redis_url url;
+    struct sb_redis_conf conf;
     unsigned connect_timeout_ms;
     unsigned command_timeout_ms;
-    redisContext *ctx;         /* NULL while disconnected */
+    SSL_CTX *tls;              /* built on first connect when TLS is on */
+    struct sb_redis_conn *c;   /* NULL while disconnected */
     bool failed_since_connect; /* a reconnect is due: count it */
     int64_t next_attempt_ms;   /* monotonic time before which we fail fast */
     unsigned backoff_ms;
+    int64_t logged_ms;         /* last "unavailable" log line of this handle */
 };
 
 static int64_t now_ms(void)
@@ -38,13 +47,7 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static struct timeval ms_to_tv(unsigned ms)
-{
-    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-    return tv;
-}
-
-struct sb_redis *sb_redis_new(const struct sb_redis_url *url,
+struct sb_redis *sb_redis_new(const struct sb_redis_conf *conf,
                               unsigned connect_timeout_ms,
                               unsigned command_timeout_ms, struct sb_err *err)
 {
@@ -54,7 +57,7 @@ struct sb_redis *sb_redis_new(const struct sb_redis_url *url,
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    if (sb_redis_url_copy(&r->url, url, err) != 0) {
+    if (sb_redis_conf_copy(&r->conf, conf, err) != 0) {
         free(r);
         return NULL;
     }
@@ -66,10 +69,8 @@ struct sb_redis *sb_redis_new(const struct sb_redis_url *url,
 
 static void drop(struct sb_redis *r)
 {
-    if (r->ctx != NULL) {
-        redisFree(r->ctx);
-        r->ctx = NULL;
-    }
+    sb_redis_conn_close(r->c);
+    r->c = NULL;
 }
 
 void sb_redis_free(struct sb_redis *r)
@@ -77,147 +78,310 @@ void sb_redis_free(struct sb_redis *r)
     if (r == NULL)
         return;
     drop(r);
-    sb_redis_url_free(&r->url);
+    SSL_CTX_free(r->tls);
+    sb_redis_conf_free(&r->conf);
     free(r);
+}
+
+/* The first word of an error reply, into word (size bytes). */
+static void first_word(const redisReply *rep, char *word, size_t size)
+{
+    size_t n = strcspn(rep->str, " ");
+
+    if (n >= size)
+        n = size - 1;
+    memcpy(word, rep->str, n);
+    word[n] = '\0';
+}
+
+/* One warning line naming the reply's first word (what follows it may
+ * hold values), at most one a second per handle so an outage under load
+ * does not flood the log. */
+static void log_reply(struct sb_redis *r, const char *msg, const char *word)
+{
+    int64_t t = now_ms();
+
+    if (t - r->logged_ms < 1000)
+        return;
+    r->logged_ms = t;
+    sb_log(SB_LOG_WARN, msg, "reply", word, NULL);
 }
 
 /* Runs AUTH and SELECT on a fresh connection. */
 static int handshake(struct sb_redis *r, struct sb_err *err)
 {
-    redisReply *rep = NULL;
-    char db[16];
+    const struct sb_redis_url *u = &r->conf.url;
+    redisReply *rep;
+    char db[16], word[24];
 
-    if (r->url.password != NULL) {
-        if (r->url.user != NULL)
-            rep = redisCommand(r->ctx, "AUTH %s %s", r->url.user,
-                               r->url.password);
-        else
-            rep = redisCommand(r->ctx, "AUTH %s", r->url.password);
-        if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+    if (u->password != NULL) {
+        const char *auth[3] = {"AUTH", u->user ? u->user : u->password,
+                               u->password};
+        rep = sb_redis_conn_command(r->c, u->user ? 3 : 2, auth, NULL, err);
+        if (rep == NULL)
+            return -1;
+        if (rep->type == REDIS_REPLY_ERROR) {
+            first_word(rep, word, sizeof(word));
             freeReplyObject(rep);
-            return sb_err_set(err, SB_ERR_STORE,
-                              "Redis refused authentication");
+            log_reply(r, "Redis refused authentication; failing closed",
+                      word);
+            return sb_err_set(err, SB_ERR_STORE, "Redis refused "
+                              "authentication (%s)", word);
         }
         freeReplyObject(rep);
     }
-    if (r->url.db != 0) {
-        snprintf(db, sizeof(db), "%u", r->url.db);
-        rep = redisCommand(r->ctx, "SELECT %s", db);
-        if (rep == NULL || rep->type == REDIS_REPLY_ERROR) {
+    if (u->db != 0) {
+        const char *sel[2] = {"SELECT", db};
+        snprintf(db, sizeof(db), "%u", u->db);
+        rep = sb_redis_conn_command(r->c, 2, sel, NULL, err);
+        if (rep == NULL)
+            return -1;
+        if (rep->type == REDIS_REPLY_ERROR) {
+            first_word(rep, word, sizeof(word));
             freeReplyObject(rep);
-            return sb_err_set(err, SB_ERR_STORE, "Redis SELECT %s failed", db);
+            return sb_err_set(err, SB_ERR_STORE, "Redis SELECT %s failed (%s)",
+                              db, word);
         }
         freeReplyObject(rep);
     }
     return 0;
+}
+
+/* Sentinel mode: the server we reached must say it is the master now (a
+ * sentinel that has not seen the failover yet may name the old one). */
+static int check_role(struct sb_redis *r, const char *addr, struct sb_err *err)
+{
+    const char *role[1] = {"ROLE"};
+    redisReply *rep = sb_redis_conn_command(r->c, 1, role, NULL, err);
+    int rc = 0;
+
+    if (rep == NULL)
+        return -1;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements < 1 ||
+        rep->element[0]->type != REDIS_REPLY_STRING ||
+        strcmp(rep->element[0]->str, "master") != 0)
+        rc = sb_err_set(err, SB_ERR_STORE, "the sentinels named %s as master "
+                        "of %.64s, but it is not the master (yet)", addr,
+                        r->conf.sentinel_master);
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* The master the sentinels name, process-wide, to count and log a change
+ * once (not once per worker). */
+static pthread_mutex_t master_lock = PTHREAD_MUTEX_INITIALIZER;
+static char master_addr[ADDR_MAX + 8];
+
+static void note_master(const char *addr)
+{
+    bool changed;
+
+    pthread_mutex_lock(&master_lock);
+    changed = strcmp(master_addr, addr) != 0;
+    if (changed && master_addr[0] != '\0') {
+        atomic_fetch_add(&sb_redis_failovers_total, 1);
+        sb_log(SB_LOG_WARN, "Redis master changed (sentinel failover)",
+               "from", master_addr, "to", addr, NULL);
+    }
+    if (changed)
+        snprintf(master_addr, sizeof(master_addr), "%s", addr);
+    pthread_mutex_unlock(&master_lock);
+}
+
+int sb_redis_current_master(char *buf, size_t size)
+{
+    int n;
+
+    pthread_mutex_lock(&master_lock);
+    n = snprintf(buf, size, "%s", master_addr);
+    pthread_mutex_unlock(&master_lock);
+    return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+/* One connect attempt: find the server (sentinel mode asks the
+ * sentinels), dial it (TLS when on), AUTH/SELECT, ROLE in sentinel mode,
+ * then the layout key.  On failure r->c is NULL and err says why. */
+static int connect_once(struct sb_redis *r, struct sb_err *err)
+{
+    struct sb_redis_dial d = {r->conf.url.host, r->conf.url.port,
+                              r->conf.url.socket, NULL,
+                              r->conf.tls.server_name, r->connect_timeout_ms,
+                              r->command_timeout_ms};
+    char host[ADDR_MAX], addr[ADDR_MAX + 8];
+
+    if (r->conf.tls.on && r->tls == NULL &&
+        (r->tls = sb_redis_tls_ctx_new(&r->conf.tls, err)) == NULL)
+        return -1;
+    d.tls = r->tls;
+    if (r->conf.mode == SB_REDIS_SENTINEL) {
+        if (sb_redis_sentinel_master(&r->conf, r->tls, r->connect_timeout_ms,
+                                     r->command_timeout_ms, host,
+                                     sizeof(host), &d.port, err) != 0)
+            return -1;
+        d.host = host;
+        d.socket = NULL;
+    }
+    r->c = sb_redis_conn_open(&d, err);
+    if (r->c == NULL)
+        return -1;
+    if (handshake(r, err) != 0)
+        goto fail;
+    if (r->conf.mode == SB_REDIS_SENTINEL) {
+        snprintf(addr, sizeof(addr), "%s:%u", host, d.port);
+        if (check_role(r, addr, err) != 0)
+            goto fail;
+        note_master(addr);
+    }
+    /* Every new connection: a Redis that restarted empty gets the layout
+     * key back before the first request relies on it. */
+    if (r->conf.layout_prefix != NULL &&
+        sb_store_layout_ensure(r, r->conf.layout_prefix, err) != 0)
+        goto fail;
+    if (r->c == NULL)
+        return sb_err_set(err, SB_ERR_STORE, "Redis connection was lost");
+    return 0;
+
+fail:
+    drop(r);
+    return -1;
 }
 
 int sb_redis_ensure(struct sb_redis *r, struct sb_err *err)
 {
     int64_t t;
 
-    if (r->ctx != NULL)
+    if (r->c != NULL)
         return 0;
     t = now_ms();
     if (t < r->next_attempt_ms)
         return sb_err_set(err, SB_ERR_STORE,
                           "Redis is unreachable (retrying shortly)");
-    if (r->url.socket != NULL)
-        r->ctx = redisConnectUnixWithTimeout(r->url.socket,
-                                             ms_to_tv(r->connect_timeout_ms));
-    else
-        r->ctx = redisConnectWithTimeout(r->url.host, (int)r->url.port,
-                                         ms_to_tv(r->connect_timeout_ms));
-    if (r->ctx == NULL || r->ctx->err != 0) {
-        sb_err_set(err, SB_ERR_STORE, "cannot connect to Redis: %s",
-                   r->ctx ? r->ctx->errstr : "out of memory");
-        goto err_backoff;
+    if (connect_once(r, err) != 0) {
+        r->failed_since_connect = true;
+        r->next_attempt_ms = t + r->backoff_ms;
+        r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS
+                            ? BACKOFF_MAX_MS : r->backoff_ms * 2;
+        atomic_fetch_add(&sb_redis_errors_total, 1);
+        return -1;
     }
-    redisSetTimeout(r->ctx, ms_to_tv(r->command_timeout_ms));
-    if (r->url.socket == NULL)
-        redisEnableKeepAlive(r->ctx);
-    if (handshake(r, err) != 0)
-        goto err_backoff;
     if (r->failed_since_connect)
         atomic_fetch_add(&sb_redis_reconnects_total, 1);
     r->failed_since_connect = false;
     r->backoff_ms = BACKOFF_MIN_MS;
     return 0;
-
-err_backoff:
-    drop(r);
-    r->failed_since_connect = true;
-    r->next_attempt_ms = t + r->backoff_ms;
-    r->backoff_ms = r->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
-                                                       : r->backoff_ms * 2;
-    atomic_fetch_add(&sb_redis_errors_total, 1);
-    return -1;
 }
 
 /* A command failed at the connection level: drop the connection so the
- * next call reconnects, count it, fill err. */
-static redisReply *failed(struct sb_redis *r, struct sb_err *err)
+ * next call reconnects, count it; err was filled by the transport. */
+static redisReply *failed(struct sb_redis *r)
 {
-    sb_err_set(err, SB_ERR_STORE, "Redis command failed: %s",
-               r->ctx && r->ctx->errstr[0] ? r->ctx->errstr : "no reply");
     atomic_fetch_add(&sb_redis_errors_total, 1);
     drop(r);
     r->failed_since_connect = true;
     return NULL;
 }
 
-redisReply *sb_redis_commandv(struct sb_redis *r, int argc, const char **argv,
-                              const size_t *argvlen, struct sb_err *err)
+/* Error replies that say the server cannot serve us now (not that the
+ * command was wrong): authentication lost, loading, a replica, a busy
+ * script, out of memory, a failing disk, a cluster redirect. */
+static bool word_unavailable(const char *w)
 {
-    redisReply *rep;
+    static const char *const words[] = {
+        "NOAUTH", "WRONGPASS", "NOPERM", "LOADING", "READONLY", "MASTERDOWN",
+        "BUSY", "OOM", "MISCONF", "NOREPLICAS", "CLUSTERDOWN", "TRYAGAIN",
+        "MOVED", "ASK", NULL};
+    size_t i;
 
-    if (sb_redis_ensure(r, err) != 0)
-        return NULL;
-    rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
-    if (rep == NULL)
-        return failed(r, err);
-    return rep;
+    for (i = 0; words[i] != NULL; i++) {
+        if (strcmp(w, words[i]) == 0)
+            return true;
+    }
+    return false;
 }
 
-redisReply *sb_redis_command(struct sb_redis *r, struct sb_err *err,
-                             const char *fmt, ...)
+/* Turns an "unavailable" error reply into SB_ERR_STORE (fail closed: the
+ * caller answers 503), logs it by its first word only (values may follow
+ * it), and drops the connection: the reconnect re-runs AUTH, finds the
+ * master again in sentinel mode, and writes the layout key again.  Any
+ * other reply is returned as is. */
+static redisReply *check_reply(struct sb_redis *r, redisReply *rep,
+                               struct sb_err *err)
+{
+    char word[24];
+
+    if (rep->type != REDIS_REPLY_ERROR)
+        return rep;
+    first_word(rep, word, sizeof(word));
+    if (!word_unavailable(word))
+        return rep;
+    freeReplyObject(rep);
+    atomic_fetch_add(&sb_redis_unavailable_replies_total, 1);
+    log_reply(r, "Redis answered an error reply; failing closed", word);
+    sb_err_set(err, SB_ERR_STORE, "Redis is unavailable: it answered %s",
+               word);
+    return failed(r);
+}
+
+/* Queues one formatted command on a connected handle. */
+static int queue(struct sb_redis *r, char *cmd, int len, struct sb_err *err)
+{
+    int rc;
+
+    if (len < 0)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    rc = sb_redis_conn_append(r->c, cmd, (size_t)len, err);
+    redisFreeCommand(cmd);
+    return rc;
+}
+
+redisReply *sb_redis_read(struct sb_redis *r, struct sb_err *err)
 {
     redisReply *rep;
-    va_list ap;
 
-    if (sb_redis_ensure(r, err) != 0)
+    if (r->c == NULL) {
+        sb_err_set(err, SB_ERR_STORE, "Redis connection was lost");
         return NULL;
-    va_start(ap, fmt);
-    rep = redisvCommand(r->ctx, fmt, ap);
-    va_end(ap);
+    }
+    rep = sb_redis_conn_read(r->c, err);
     if (rep == NULL)
-        return failed(r, err);
-    return rep;
+        return failed(r);
+    return check_reply(r, rep, err);
 }
 
 int sb_redis_append(struct sb_redis *r, int argc, const char **argv,
                     const size_t *argvlen, struct sb_err *err)
 {
+    char *cmd = NULL;
+
     if (sb_redis_ensure(r, err) != 0)
         return -1;
-    if (redisAppendCommandArgv(r->ctx, argc, argv, argvlen) != REDIS_OK) {
-        failed(r, err);
-        return -1;
-    }
-    return 0;
+    return queue(r, cmd, redisFormatCommandArgv(&cmd, argc, argv, argvlen),
+                 err);
 }
 
-redisReply *sb_redis_read(struct sb_redis *r, struct sb_err *err)
+redisReply *sb_redis_commandv(struct sb_redis *r, int argc, const char **argv,
+                              const size_t *argvlen, struct sb_err *err)
 {
-    void *rep = NULL;
-
-    if (r->ctx == NULL) {
-        sb_err_set(err, SB_ERR_STORE, "Redis connection was lost");
+    if (sb_redis_append(r, argc, argv, argvlen, err) != 0)
         return NULL;
-    }
-    if (redisGetReply(r->ctx, &rep) != REDIS_OK || rep == NULL)
-        return failed(r, err);
-    return rep;
+    return sb_redis_read(r, err);
+}
+
+redisReply *sb_redis_command(struct sb_redis *r, struct sb_err *err,
+                             const char *fmt, ...)
+{
+    char *cmd = NULL;
+    va_list ap;
+    int len;
+
+    if (sb_redis_ensure(r, err) != 0)
+        return NULL;
+    va_start(ap, fmt);
+    len = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    if (queue(r, cmd, len, err) != 0)
+        return NULL;
+    return sb_redis_read(r, err);
 }
 
 int sb_redis_discard(struct sb_redis *r, size_t n, struct sb_err *err)
@@ -336,33 +500,27 @@ static void make_key(void)
     pthread_key_create(&release_key, release_at_exit);
 }
 
-static bool same_str(const char *a, const char *b)
+static bool same_target(const struct sb_redis *r,
+                        const struct sb_redis_conf *conf, unsigned cto,
+                        unsigned mto)
 {
-    return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+    return sb_redis_conf_equal(&r->conf, conf) &&
+           r->connect_timeout_ms == cto && r->command_timeout_ms == mto;
 }
 
-static bool same_target(const struct sb_redis *r, const struct sb_redis_url *u,
-                        unsigned cto, unsigned mto)
-{
-    return same_str(r->url.host, u->host) && same_str(r->url.socket, u->socket) &&
-           same_str(r->url.user, u->user) &&
-           same_str(r->url.password, u->password) && r->url.port == u->port &&
-           r->url.db == u->db && r->connect_timeout_ms == cto &&
-           r->command_timeout_ms == mto;
-}
-
-struct sb_redis *sb_redis_thread(const struct sb_redis_url *url,
+struct sb_redis *sb_redis_thread(const struct sb_redis_conf *conf,
                                  unsigned connect_timeout_ms,
                                  unsigned command_timeout_ms,
                                  struct sb_err *err)
 {
     if (thread_redis != NULL &&
-        same_target(thread_redis, url, connect_timeout_ms, command_timeout_ms))
+        same_target(thread_redis, conf, connect_timeout_ms,
+                    command_timeout_ms))
         return thread_redis;
     pthread_once(&key_once, make_key);
     pthread_setspecific(release_key, (void *)1);
     sb_redis_free(thread_redis);
-    thread_redis = sb_redis_new(url, connect_timeout_ms, command_timeout_ms,
+    thread_redis = sb_redis_new(conf, connect_timeout_ms, command_timeout_ms,
                                 err);
     return thread_redis;
 }

@@ -93,7 +93,7 @@ static int parse(int argc, char **argv, struct opts *o)
 int main(int argc, char **argv)
 {
     struct opts o;
-    struct sb_redis_url url;
+    struct sb_redis_conf url = {0};
     struct sb_redis *r = NULL;
     struct sb_session *batch = NULL;
     struct sb_err err = {0};
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 
     if (parse(argc, argv, &o) != 0)
         return 2;
-    if (sb_redis_url_parse(o.url, &url, &err) != 0 ||
+    if (sb_redis_conf_from_url(o.url, &url, &err) != 0 ||
         (r = sb_redis_new(&url, 2000, 30000, &err)) == NULL)
         goto out;
     if (sb_store_layout_ensure(r, o.prefix, &err) != 0)
@@ -151,6 +151,6 @@ out:
                                                           : "failed");
     free(batch);
     sb_redis_free(r);
-    sb_redis_url_free(&url);
+    sb_redis_conf_free(&url);
     return rc;
 }

@@ -36,8 +36,8 @@ START_TEST(test_defaults)
     ck_assert_str_eq(cfg->listen_host, "127.0.0.1");
     ck_assert_uint_eq(cfg->listen_port, 8080);
     ck_assert_uint_gt(cfg->threads, 0);
-    ck_assert_str_eq(cfg->redis.host, "127.0.0.1");
-    ck_assert_uint_eq(cfg->redis.port, 6379);
+    ck_assert_str_eq(cfg->redis.url.host, "127.0.0.1");
+    ck_assert_uint_eq(cfg->redis.url.port, 6379);
     ck_assert_str_eq(cfg->prefix, "sb:");
     ck_assert_int_eq(cfg->log_level, SB_LOG_DEBUG);
     ck_assert_uint_eq(cfg->open_on_loopback, 0);
@@ -66,8 +66,8 @@ START_TEST(test_full_file)
     ck_assert_str_eq(cfg->listen_host, "0.0.0.0");
     ck_assert_uint_eq(cfg->listen_port, 9090);
     ck_assert_uint_eq(cfg->threads, 3);
-    ck_assert_str_eq(cfg->redis.socket, "/tmp/r.sock");
-    ck_assert_uint_eq(cfg->redis.db, 4);
+    ck_assert_str_eq(cfg->redis.url.socket, "/tmp/r.sock");
+    ck_assert_uint_eq(cfg->redis.url.db, 4);
     ck_assert_str_eq(cfg->prefix, "x:");
     ck_assert_uint_eq(cfg->open_on_loopback, SB_OPEN_AUTH | SB_OPEN_VALIDATE);
     ck_assert_uint_eq(cfg->token_count, 2);
@@ -122,7 +122,7 @@ static const struct bad_case {
     {"[http]\nbogus = 1\n", ":2: [http] bogus: unknown key"},
     {"[nosuch]\nkey = 1\n", ":2: [nosuch]: unknown section"},
     {"[redis]\nurl = http://localhost\n",
-     ":2: [redis] url: Redis URL must start with redis:// or unix://"},
+     ":2: [redis] url: Redis URL must start with redis://, rediss:// or unix://"},
     {"[redis]\nurl = redis://h:0/0\n",
      ":2: [redis] url: Redis URL port must be 1-65535"},
     {"[redis]\nurl = redis://h:6379/x\n",

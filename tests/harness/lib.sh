@@ -6,7 +6,7 @@
 #   . "$(dirname "$0")/../harness/lib.sh"
 #   sb_start_redis; sb_write_config "$SB_TMP/sb.ini"; sb_start_daemon "$SB_TMP/sb.ini"
 #   check "health answers" 200 "$(sb_http_status GET /health)"
-#   sb_finish          # prints "N passed, N failed" and exits non-zero on failure
+#   sb_finish          # prints "N passed, N failed"; non-zero on a failure or no check
 
 set -u
 
@@ -136,7 +136,13 @@ check_match() {
 #   json_get "$body" '["session"]["subject"]'
 json_get() { python3 -c 'import json,sys; v=eval("json.loads(sys.argv[1])"+sys.argv[2]); print(json.dumps(v) if not isinstance(v,str) else v)' "$1" "$2" 2>/dev/null; }
 
+# sb_finish: prints the totals; the script fails if a check failed or if
+# it ran no check at all (a test that checked nothing proved nothing).
 sb_finish() {
     echo "$SB_PASSED passed, $SB_FAILED failed"
+    if [ $((SB_PASSED + SB_FAILED)) = 0 ]; then
+        echo "FAIL - no check ran"
+        return 1
+    fi
     [ "$SB_FAILED" = 0 ]
 }

@@ -71,9 +71,9 @@ check "short session key expires at its expires_at" yes "$(expires_at "sb:{u:ali
 login carol '{}' 1
 short=$LOGIN_SID
 sleep 2.2
-timed login carol '{}' 60
+timed login carol '{}' 3600
 check "expired sid pruned from the index" "$LOGIN_SID" "$(sb_redis zrange 'sb:{u:carol}:idx' 0 -1)"
-check "index expiry shrinks to its one member's" yes "$(expires_at 'sb:{u:carol}:idx' "$(jget '["session"]["expires_at"]')")"
+check "index expires with its one live member" yes "$(expires_at 'sb:{u:carol}:idx' "$(jget '["session"]["expires_at"]')")"
 api GET "/v1/sessions/$short"
 check "an expired session is 404" 404 "$API_STATUS"
 
@@ -116,14 +116,14 @@ check "list has both sessions, soonest expiry first" "$sid2 $sid" \
     "$($SB_PY -c 'import json,sys; print(" ".join(s["sid"] for s in json.loads(sys.argv[1])["sessions"]))' "$API_BODY")"
 api GET /v1/users/nobody/sessions
 check "an unknown user has an empty list" '{"sessions":[]}' "$API_BODY"
-login 'odd user:{x}%/' '{}' 100
+login 'odd user:{x}%/' '{}' 3600
 odd=$LOGIN_SID
 check "an odd subject is escaped in the tag" 1 "$(sb_redis exists "sb:{u:odd%20user%3A%7Bx%7D%25%2F}:sess:$odd")"
 api GET "/v1/users/odd%20user%3A%7Bx%7D%25/sessions?subject=odd%20user%3A%7Bx%7D%25%2F"
 check "an odd subject can be listed by ?subject=" "$odd" \
     "$($SB_PY -c 'import json,sys; print(" ".join(s["sid"] for s in json.loads(sys.argv[1])["sessions"]))' "$API_BODY")"
 
-login 'a%41b' '{}' 60
+login 'a%41b' '{}' 3600
 api GET "/v1/users/a%2541b/sessions"
 check "a path segment is percent-decoded once" "$LOGIN_SID" \
     "$($SB_PY -c 'import json,sys; print(" ".join(s["sid"] for s in json.loads(sys.argv[1])["sessions"]))' "$API_BODY")"
@@ -140,10 +140,11 @@ check "the revocation marker holds the time of the DELETE" yes "$(between "$T0" 
 check "a revocation marker lives as long as any credential could (400 days: some profile has no max_age)" \
     yes "$(lives "$marker" 34560000)"
 check "its connect-redis record is gone" 0 "$(sb_redis exists "sess:$sid2")"
-timed api DELETE "/v1/sessions/$sid2"
+marker_expiry=$(sb_redis pexpiretime "$marker")
+api DELETE "/v1/sessions/$sid2"
 check "DELETE again is 200, existed false" "200 false" "$API_STATUS $(jget '["existed"]')"
-check "...and keeps the marker's revocation time" "$revoked_at" "$(sb_redis get "$marker")"
-check "...extended to 400 days from the second DELETE" yes "$(lives "$marker" 34560000)"
+check "...and keeps the marker as it was: revocation time" "$revoked_at" "$(sb_redis get "$marker")"
+check "...and expiry (to the millisecond)" "$marker_expiry" "$(sb_redis pexpiretime "$marker")"
 api GET "/v1/sessions/$sid2"
 check "GET a deleted session is 404" "404 not_found" "$API_STATUS $(jget '["error"]')"
 api DELETE /v1/sessions/never-seen-sid

@@ -140,14 +140,25 @@ api POST /v1/apikeys/validate "{\"key\":\"$key\"}"
 check "API refuses the revoked key" "401 false unknown_key" "$API_STATUS $(jget '["valid"]') $(jget '["error"]')"
 ctl apikey revoke ci-deploy >/dev/null 2>&1
 check "apikey revoke again: exit 1 (no such key)" 1 $?
+# Expiry by the clock, never by a sleep that a slow run could outlast: a
+# key valid for an hour validates; a 2-second key is refused once the clock
+# has passed its expires_at.
+long=$(ctl apikey create --subject temp --expires 1h --json 2>/dev/null)
+check "--expires 1h: expires_at = created_at + 3600" 3600 \
+    "$(( $(json_get "$long" '["expires_at"]') - $(json_get "$long" '["created_at"]') ))"
+api POST /v1/apikeys/validate "{\"key\":\"$(json_get "$long" '["key"]')\"}"
+check "a key with --expires validates before it expires" 200 "$API_STATUS"
+ctl apikey revoke "$(json_get "$long" '["key_id"]')" >/dev/null 2>&1
+check "...and is revoked again (the stats below count keys)" 0 $?
 short=$(ctl apikey create --subject temp --expires 2s --json 2>/dev/null)
 skey=$(json_get "$short" '["key"]')
-api POST /v1/apikeys/validate "{\"key\":\"$skey\"}"
-check "a key with --expires 2s validates at first" 200 "$API_STATUS"
 check_match "...and has a random id" "^[0-9a-f]{12}$" "$(json_get "$short" '["key_id"]')"
-sleep 3
+sexp=$(json_get "$short" '["expires_at"]')
+check "--expires 2s: expires_at = created_at + 2" 2 "$(( sexp - $(json_get "$short" '["created_at"]') ))"
+clock_past() { [ "$(date +%s)" -gt "$1" ]; }
+SB_WAIT=600 sb_wait_for clock_past "$sexp"
 api POST /v1/apikeys/validate "{\"key\":\"$skey\"}"
-check "...then expires" 401 "$API_STATUS"
+check "...and is refused once the clock has passed its expires_at" 401 "$API_STATUS"
 
 # -- sessions list / show agree with the API
 login u10 '{"theme":"dark"}' 3600

@@ -1,39 +1,46 @@
 #!/usr/bin/env bash
 # The deployment files, checked without a Docker engine: shellcheck of the
-# repository's shell scripts (when shellcheck is installed), `docker compose
-# config` of docker/compose.yaml (when a compose client is installed), nginx
-# -t on the ready-to-copy snippets in a minimal wrapper and on the compose
-# demo's nginx config, the compose demo's bridge config through the real
-# config loader, the secrets generator, the Traefik example, and the
-# Dockerfile against the package list, the build context and compose.
+# repository's shell scripts, `docker-compose config` (or `docker compose
+# config`) of docker/compose.yaml, nginx -t on the ready-to-copy snippets in
+# a minimal wrapper and on the compose demo's nginx config, the compose
+# demo's bridge config through the real config loader, the secrets
+# generator, the Traefik example, and the Dockerfile against the package
+# list, the build context and compose.  Each tool is a `test` package of
+# docker/packages.txt (make test installs them); a missing one is a failure,
+# never a skip.
 . "$(dirname "$0")/../harness/lib.sh"
 
 D=$SB_SOURCE_DIR/docker
 PY=/usr/bin/python3
+
+# The tools, with the Debian package (docker/packages.txt) of each.
+for tool in shellcheck:shellcheck nginx:nginx docker-compose:docker-compose; do
+    command -v "${tool%%:*}" >/dev/null ||
+        { echo "FAIL - ${tool%%:*} is not installed (package ${tool#*:}: docker/install-deps.sh test)"; exit 1; }
+done
+"$PY" -c 'import yaml' 2>/dev/null ||
+    { echo "FAIL - python3-yaml is not installed (docker/install-deps.sh test)"; exit 1; }
 
 # ---- shellcheck -------------------------------------------------------------
 # Every tracked shell script (and .ci/run), at severity warning.  Sourced
 # libraries (no shebang) are read as bash, and the variables they set for
 # the scripts that source them are not "unused".  SC1091: the sourced
 # paths are computed at run time.
-if command -v shellcheck >/dev/null; then
-    cd "$SB_SOURCE_DIR" || exit 1
-    if [ -d .git ] || git rev-parse --git-dir >/dev/null 2>&1; then
-        scripts=$(git ls-files '*.sh' .ci/run)
-    else
-        scripts=$(find . -name '*.sh' -not -path './build*' -not -path '*/node_modules/*' | sed 's|^\./||'; echo .ci/run)
-    fi
-    for f in $scripts; do
-        [ -f "$f" ] || continue
-        opts=(-S warning -e SC1091 -s bash -f gcc)
-        head -c 2 "$f" | grep -q '#!' || opts+=(-e SC2034)
-        out=$(shellcheck "${opts[@]}" "$f" 2>&1)
-        check "shellcheck: $f" "" "$out"
-    done
-    cd - >/dev/null || exit 1
+cd "$SB_SOURCE_DIR" || exit 1
+if [ -d .git ] || git rev-parse --git-dir >/dev/null 2>&1; then
+    scripts=$(git ls-files '*.sh' .ci/run)
 else
-    echo "skip - shellcheck is not installed (docker/install-deps.sh test)"
+    scripts=$(find . -name '*.sh' -not -path './build*' -not -path '*/node_modules/*' | sed 's|^\./||'; echo .ci/run)
 fi
+for f in $scripts; do
+    [ -f "$f" ] || continue
+    opts=(-S warning -e SC1091 -s bash -f gcc)
+    head -c 2 "$f" | grep -q '#!' || opts+=(-e SC2034)
+    out=$(shellcheck "${opts[@]}" "$f" 2>&1)
+    check "shellcheck: $f" "" "$out"
+done
+check_match "shellcheck read the repository's scripts (10 or more)" '^[1-9][0-9]+$' "$(echo "$scripts" | wc -w)"
+cd - >/dev/null || exit 1
 
 # ---- the secrets generator ----------------------------------------------------
 mkdir -p "$SB_TMP/docker/secrets"
@@ -72,18 +79,15 @@ check "nginx snippet and demo config name the same cookies" \
     "$(sed -n 's/^ *"~^\([a-z_]*\)=" .*/\1/p' "$D/nginx/sessionbridge.conf" | sort | tr '\n' ' ')"
 
 # ---- docker compose config ----------------------------------------------------
-compose=()
-if command -v docker >/dev/null && docker compose version >/dev/null 2>&1; then
-    compose=(docker compose)
-elif command -v docker-compose >/dev/null; then
-    compose=(docker-compose)
-fi
-if [ ${#compose[@]} -gt 0 ]; then
-    out=$("${compose[@]}" -f "$SB_TMP/docker/compose.yaml" -p sessionbridge-demo config 2>"$SB_TMP/compose.err")
-    check "${compose[*]} config accepts docker/compose.yaml" 0 $?
-    [ -s "$SB_TMP/compose.err" ] && sed 's/^/     /' "$SB_TMP/compose.err"
-    printf '%s\n' "$out" >"$SB_TMP/compose.resolved.yaml"
-    facts=$("$PY" - "$SB_TMP/compose.resolved.yaml" <<'EOF'
+# docker-compose (Debian's package) reads and resolves the file without an
+# engine; the docker CLI's compose plugin does the same where it exists.
+compose=(docker-compose)
+command -v docker >/dev/null && docker compose version >/dev/null 2>&1 && compose=(docker compose)
+out=$("${compose[@]}" -f "$SB_TMP/docker/compose.yaml" -p sessionbridge-demo config 2>"$SB_TMP/compose.err")
+check "${compose[*]} config accepts docker/compose.yaml" 0 $?
+[ -s "$SB_TMP/compose.err" ] && sed 's/^/     /' "$SB_TMP/compose.err"
+printf '%s\n' "$out" >"$SB_TMP/compose.resolved.yaml"
+facts=$("$PY" - "$SB_TMP/compose.resolved.yaml" <<'EOF'
 import sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))
 s = c["services"]
@@ -100,24 +104,20 @@ print("secret files", all(v.get("file", "").startswith(tuple(["./secrets/", "/"]
 print("redis volume", any("/data" in str(v) for v in s["redis"]["volumes"]))
 EOF
 )
-    check_match "compose: the six services" '^services bridge-1 bridge-2 legacy-app new-app redis router$' "$(echo "$facts" | sed -n 1p)"
-    check "compose: bridge-1 is a loopback sidecar of the router with all its secrets" \
-        "bridge-1 bridge service:router True 127.0.0.1:8080 8080 True" "$(echo "$facts" | sed -n 2p)"
-    check "compose: bridge-2 likewise on 8081" \
-        "bridge-2 bridge service:router True 127.0.0.1:8081 8081 True" "$(echo "$facts" | sed -n 3p)"
-    check "compose: image targets" "targets bridge legacy-app new-app router store" "$(echo "$facts" | sed -n 4p)"
-    check_match "compose: the router is published on loopback only" "127.0.0.1" "$(echo "$facts" | sed -n 5p)"
-    check "compose: secrets come from files" "secret files True" "$(echo "$facts" | sed -n 6p)"
-    check "compose: Redis keeps its data in a volume" "redis volume True" "$(echo "$facts" | sed -n 7p)"
-else
-    echo "skip - no docker compose client (docker compose / docker-compose): compose config not checked"
-fi
+check_match "compose: the six services" '^services bridge-1 bridge-2 legacy-app new-app redis router$' "$(echo "$facts" | sed -n 1p)"
+check "compose: bridge-1 is a loopback sidecar of the router with all its secrets" \
+    "bridge-1 bridge service:router True 127.0.0.1:8080 8080 True" "$(echo "$facts" | sed -n 2p)"
+check "compose: bridge-2 likewise on 8081" \
+    "bridge-2 bridge service:router True 127.0.0.1:8081 8081 True" "$(echo "$facts" | sed -n 3p)"
+check "compose: image targets" "targets bridge legacy-app new-app router store" "$(echo "$facts" | sed -n 4p)"
+check_match "compose: the router is published on loopback only" "127.0.0.1" "$(echo "$facts" | sed -n 5p)"
+check "compose: secrets come from files" "secret files True" "$(echo "$facts" | sed -n 6p)"
+check "compose: Redis keeps its data in a volume" "redis volume True" "$(echo "$facts" | sed -n 7p)"
 
 # ---- nginx -t ---------------------------------------------------------------
-if command -v nginx >/dev/null; then
-    # The snippets in the smallest config a team would write around them.
-    mkdir -p "$SB_TMP/nginx"
-    cat >"$SB_TMP/nginx/wrapper.conf" <<EOF
+# The snippets in the smallest config a team would write around them.
+mkdir -p "$SB_TMP/nginx"
+cat >"$SB_TMP/nginx/wrapper.conf" <<EOF
 pid $SB_TMP/nginx/nginx.pid;
 error_log $SB_TMP/nginx/error.log;
 events {}
@@ -137,25 +137,22 @@ http {
     }
 }
 EOF
-    out=$(nginx -t -p "$SB_TMP/nginx" -e "$SB_TMP/nginx/error.log" -c "$SB_TMP/nginx/wrapper.conf" 2>&1)
-    rc=$?
-    check "nginx -t: the snippets in a minimal wrapper" 0 "$rc"
-    [ "$rc" = 0 ] || echo "$out" | sed 's/^/     /'
-    check_match "nginx -t says the test is successful" "test is successful" "$out"
-    # The compose demo's config, with the container names and paths mapped
-    # onto this machine.
-    # (/tmp/ first: the checkout itself may live under /tmp.)
-    sed -e "s|/tmp/|$SB_TMP/nginx/|g" -e "s|/etc/nginx/sessionbridge|$D/nginx|g" \
-        -e 's|legacy-app:8000|127.0.0.1:8000|' -e 's|new-app:8001|127.0.0.1:8001|' \
-        -e "s|listen 8088;|listen 127.0.0.1:$(sb_free_port);|" \
-        "$D/nginx/demo.conf" >"$SB_TMP/nginx/demo.conf"
-    out=$(nginx -t -p "$SB_TMP/nginx" -e "$SB_TMP/nginx/error.log" -c "$SB_TMP/nginx/demo.conf" 2>&1)
-    rc=$?
-    check "nginx -t: docker/nginx/demo.conf with split.conf" 0 "$rc"
-    [ "$rc" = 0 ] || echo "$out" | sed 's/^/     /'
-else
-    echo "skip - nginx is not installed: snippets not checked"
-fi
+out=$(nginx -t -p "$SB_TMP/nginx" -e "$SB_TMP/nginx/error.log" -c "$SB_TMP/nginx/wrapper.conf" 2>&1)
+rc=$?
+check "nginx -t: the snippets in a minimal wrapper" 0 "$rc"
+[ "$rc" = 0 ] || echo "$out" | sed 's/^/     /'
+check_match "nginx -t says the test is successful" "test is successful" "$out"
+# The compose demo's config, with the container names and paths mapped
+# onto this machine.
+# (/tmp/ first: the checkout itself may live under /tmp.)
+sed -e "s|/tmp/|$SB_TMP/nginx/|g" -e "s|/etc/nginx/sessionbridge|$D/nginx|g" \
+    -e 's|legacy-app:8000|127.0.0.1:8000|' -e 's|new-app:8001|127.0.0.1:8001|' \
+    -e "s|listen 8088;|listen 127.0.0.1:$(sb_free_port);|" \
+    "$D/nginx/demo.conf" >"$SB_TMP/nginx/demo.conf"
+out=$(nginx -t -p "$SB_TMP/nginx" -e "$SB_TMP/nginx/error.log" -c "$SB_TMP/nginx/demo.conf" 2>&1)
+rc=$?
+check "nginx -t: docker/nginx/demo.conf with split.conf" 0 "$rc"
+[ "$rc" = 0 ] || echo "$out" | sed 's/^/     /'
 
 # ---- the Traefik example ---------------------------------------------------------
 facts=$("$PY" - "$D/traefik/dynamic.yml" "$D/demo/sessionbridge.ini" <<'EOF'

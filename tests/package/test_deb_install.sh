@@ -7,7 +7,8 @@
 # an operator gets: the system user, the conffile, the man pages, the
 # completion, `sessionbridge --check-config` passing on the example config
 # once its keys are generated (run as the service user, as ExecStartPre
-# is), `systemd-analyze verify` accepting the unit, and remove/purge.
+# is), `systemd-analyze verify` accepting the unit and `systemd-analyze
+# security` rating it 2.0 or less, and remove/purge.
 # Needs root (mount namespace, overlayfs, chroot).  Cost: the package
 # build, 1-2 minutes on 2 cores, plus ~15 s of lintian and ~5 s here.
 . "$(dirname "$0")/../harness/lib.sh"
@@ -57,6 +58,9 @@ fact check-after "$? $after"
 
 verify=$(systemd-analyze verify /lib/systemd/system/sessionbridge.service 2>&1)
 fact verify "$?${verify:+ $verify}"
+systemd-analyze security --offline=yes --threshold=20 /lib/systemd/system/sessionbridge.service \
+    >/tmp/security.txt 2>&1
+fact security "$? $(sed -n 's/.*Overall exposure level for sessionbridge.service: \([0-9.]*\).*/\1/p' /tmp/security.txt)"
 fact unit-exec "$(grep -c '^ExecStart=/usr/bin/sessionbridge -c /etc/sessionbridge/sessionbridge.ini$' /lib/systemd/system/sessionbridge.service)"
 
 fact completion "$(bash -c '
@@ -106,6 +110,7 @@ check_match "the example config without its keys fails the check, naming the fil
 check_match "with its keys generated, --check-config passes as the service user" \
     '^0 /etc/sessionbridge/sessionbridge.ini: configuration OK' "$(get check-after)"
 check "systemd-analyze verify accepts the unit" 0 "$(get verify)"
+check_match "systemd-analyze security: exposure 2.0 or less (of 10)" '^0 ([01]\.[0-9]|2\.0)$' "$(get security)"
 check "the unit runs the packaged binary on the packaged config" 1 "$(get unit-exec)"
 check "completion offers the installed config's profiles" "legacy new" "$(get completion)"
 check "dpkg -r removes the programs and keeps the edited conffile" \

@@ -23,6 +23,7 @@
 #include "sessionbridge/err.h"
 #include "sessionbridge/log.h"
 #include "sessionbridge/profile.h"
+#include "sessionbridge/ratelimit.h"
 #include "sessionbridge/redis_url.h"
 
 /* Roles a caller of the HTTP API can hold (X-Bridge-Token). */
@@ -52,6 +53,9 @@ struct sb_config {
     unsigned max_connections_per_ip; /* 0 = no per-address limit */
     unsigned request_timeout;    /* seconds from a request line to the end
                                     of its headers and body */
+    unsigned max_asym_verifications; /* per second, all profiles; 0 = no
+                                        cap */
+    struct sb_ratelimit verify_limit; /* that cap, shared by the profiles */
     unsigned drain_timeout;      /* seconds SIGTERM waits for requests */
     char *port_file;             /* write the bound port here (tests) */
 

@@ -35,6 +35,8 @@ enum sb_err_code {
     SB_ERR_IO,              /* reading a file failed */
     SB_ERR_NOMEM,           /* allocation failed */
     SB_ERR_INTERNAL,        /* a bug: an invariant did not hold */
+    SB_ERR_OVERLOADED,      /* a rate cap refused the work (asymmetric
+                               signature checks per second): 503 */
     SB_ERR__COUNT
 };
 

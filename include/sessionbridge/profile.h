@@ -17,6 +17,7 @@
 #include "sessionbridge/err.h"
 
 struct sb_codec;
+struct sb_ratelimit;
 
 /* One secret or key: raw bytes (the UTF-8 of a line of a secrets file). */
 struct sb_secret {
@@ -79,6 +80,9 @@ struct sb_profile {
     struct sb_rename *renames;     /* owned array */
     size_t rename_count;
     void *codec_state;             /* owned by the codec (prepare/release) */
+    struct sb_ratelimit *verify_limit; /* the config's cap on asymmetric
+                                      signature checks, shared by its
+                                      profiles; NULL = none; not owned */
 };
 
 /* Loads a secrets file, the one key-line syntax of every format: one

@@ -15,6 +15,7 @@
 #include "sessionbridge/codec.h"
 #include "sessionbridge/crypto.h"
 #include "sessionbridge/jsonutil.h"
+#include "sessionbridge/ratelimit.h"
 
 #define JWT_HEADER_MAX 1024  /* decoded header bytes */
 #define JWT_SIG_MAX 1024     /* decoded signature bytes (RSA-8192) */
@@ -359,8 +360,11 @@ static int check_header(const struct sb_jwt_state *st, const json_t *hdr,
 
 /* Verifies the signature with the keys the kid allows: a kid must name a
  * configured key when any key has one (unknown_key otherwise); with no kid,
- * or no kids configured, every key is tried. */
-static int verify_signature(const struct sb_jwt_state *st, const char *kid,
+ * or no kids configured, every key is tried.  Each RSA / EC check takes a
+ * token from limit first (overloaded when none is left): forged tokens
+ * cannot make the daemon do unbounded public-key work. */
+static int verify_signature(const struct sb_jwt_state *st,
+                            struct sb_ratelimit *limit, const char *kid,
                             const char *input, size_t input_len,
                             const unsigned char *sig, size_t sig_len,
                             struct sb_err *err)
@@ -373,6 +377,11 @@ static int verify_signature(const struct sb_jwt_state *st, const char *kid,
         if (named && (key->kid == NULL || strcmp(key->kid, kid) != 0))
             continue;
         found = true;
+        if (st->alg->kind != SB_JWT_HMAC && !sb_ratelimit_take(limit))
+            return sb_err_set(err, SB_ERR_OVERLOADED,
+                              "asymmetric signature checks are over "
+                              "[http] max_asym_verifications_per_second; "
+                              "try again later");
         if (verify_with(st, key, input, input_len, sig, sig_len))
             return 0;
     }
@@ -579,7 +588,7 @@ static int jwt_decode(const struct sb_profile *p, const char *token,
         if (hdr == NULL || check_header(st, hdr, &kid, err) != 0)
             goto out_free;
     }
-    if (verify_signature(st, kid, token, (size_t)(d2 - token), sig,
+    if (verify_signature(st, p->verify_limit, kid, token, (size_t)(d2 - token), sig,
                          (size_t)sn, err) != 0)
         goto out_free;
     cn = sb_b64_decode(SB_B64_URL_NOPAD, d1 + 1, (size_t)(d2 - d1 - 1), cbuf);

@@ -289,6 +289,8 @@ static const struct key_spec fixed_keys[] = {
     {"http", "max_connections_per_ip", KT_UINT, OFF(max_connections_per_ip),
      "256", 0, 1000000},
     {"http", "request_timeout", KT_UINT, OFF(request_timeout), "10", 1, 3600},
+    {"http", "max_asym_verifications_per_second", KT_UINT,
+     OFF(max_asym_verifications), "2000", 0, 10000000},
     {"http", "drain_timeout", KT_UINT, OFF(drain_timeout), "10", 0, 3600},
     {"http", "port_file", KT_STRING, OFF(port_file), NULL, 0, 0},
     {"redis", "url", KT_REDIS, 0, "redis://127.0.0.1:6379/0", 0, 0},
@@ -495,6 +497,7 @@ static int apply_fixed(struct sb_config *cfg, struct entries *es,
     cfg->redis.layout_prefix = strdup(cfg->prefix);
     if (cfg->redis.layout_prefix == NULL)
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    sb_ratelimit_init(&cfg->verify_limit, cfg->max_asym_verifications);
     if (cfg->threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         cfg->threads = cores > 0 ? (unsigned)cores : 2;
@@ -811,6 +814,7 @@ static int build_profiles(struct sb_config *cfg, struct entries *es,
         if (build_profile(es, section, &cfg->profiles[cfg->profile_count - 1],
                           err) != 0)
             return -1;
+        cfg->profiles[cfg->profile_count - 1].verify_limit = &cfg->verify_limit;
     }
     return 0;
 }
@@ -902,7 +906,7 @@ int sb_config_load(const char *path, struct sb_config **out,
     atomic_init(&cfg->refs, 1);
     cfg->path = strdup(path);
     if (entries_read(path, &es, err) != 0)
-        goto err_free;
+        goto err_entries; /* what was read before the bad line */
     if (apply_fixed(cfg, &es, err) != 0 || build_profiles(cfg, &es, err) != 0 ||
         check_unknown(&es, err) != 0 || check_unknown_env(&es, err) != 0 ||
         check_route(cfg, &es, err) != 0)
@@ -913,7 +917,6 @@ int sb_config_load(const char *path, struct sb_config **out,
 
 err_entries:
     entries_free(&es);
-err_free:
     sb_config_unref(cfg);
     return -1;
 }

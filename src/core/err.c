@@ -24,6 +24,7 @@ static const char *const code_names[SB_ERR__COUNT] = {
     [SB_ERR_IO] = "io",
     [SB_ERR_NOMEM] = "out_of_memory",
     [SB_ERR_INTERNAL] = "internal",
+    [SB_ERR_OVERLOADED] = "overloaded",
 };
 
 int sb_err_set(struct sb_err *err, enum sb_err_code code, const char *fmt, ...)

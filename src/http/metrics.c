@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "sessionbridge/ratelimit.h"
 #include "sessionbridge/redis.h"
 
 static const unsigned status_codes[] = {200, 201, 204, 400, 401, 403, 404,
@@ -292,5 +293,12 @@ int sb_metrics_render(struct sb_buf *out)
         "# TYPE sessionbridge_http_slow_clients_closed_total counter\n"
         "sessionbridge_http_slow_clients_closed_total %lu\n",
         sb_http_slow_clients_closed());
+    rc |= sb_buf_printf(out,
+        "# HELP sessionbridge_asym_verifications_refused_total Asymmetric "
+        "signature checks refused by max_asym_verifications_per_second "
+        "(error overloaded).\n"
+        "# TYPE sessionbridge_asym_verifications_refused_total counter\n"
+        "sessionbridge_asym_verifications_refused_total %lu\n",
+        sb_ratelimit_refused_total());
     return rc ? -1 : 0;
 }

@@ -304,7 +304,8 @@ void sb_http_reply_err(struct sb_http_req *req, const struct sb_err *err)
     unsigned status;
 
     switch (err->code) {
-    case SB_ERR_STORE: status = 503; break;
+    case SB_ERR_STORE:
+    case SB_ERR_OVERLOADED: status = 503; break;
     case SB_ERR_TOO_LARGE: status = 413; break;
     case SB_ERR_NOT_FOUND: status = 404; break;
     case SB_ERR_INVALID_REQUEST: status = 400; break;

@@ -6,8 +6,8 @@
 #   bench_http.sh              (the daemon and nginx auth_request under wrk)
 #   bench_purge.sh             (purging SESSIONS sessions from Redis)
 # A failing benchmark is reported and the others still run; the exit status
-# says whether all of them ran.  About 4 min for the codecs, 2.5 min for
-# HTTP, and 3-5 min (and ~600 MB of Redis) for the 1,000,000-session purge.
+# says whether all of them ran.  About 1 min for the codecs, 2.5 min for
+# HTTP, and 3-4 min (and ~600 MB of Redis) for the 1,000,000-session purge.
 # Not a test: the figures depend on the machine.
 #
 #   tests/bench/run_all.sh [BUILD_DIR]

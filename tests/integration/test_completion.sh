@@ -1,8 +1,8 @@
 #!/bin/bash
-# test_completion.sh - the bash completion of sessionbridgectl
-# (contrib/completion/sessionbridgectl.bash) offers the commands and
-# options of the built program's help and the profile names of the config
-# given with -c.  Cost: well under a second (no servers).
+# test_completion.sh - the bash and zsh completions of sessionbridgectl
+# (contrib/completion/) offer the commands and options of the built
+# program's help and the profile names of the config given with -c.
+# Cost: about a second (no servers).
 . "$(dirname "$0")/../harness/lib.sh"
 
 cat >"$SB_TMP/sb.ini" <<'INI'
@@ -43,5 +43,27 @@ check "no profiles when the config is unreadable" "" \
     "$(complete_words sessionbridgectl -c "$SB_TMP/none.ini" decode --profile "")"
 check "--alg values" "ES256 HS256 RS256" "$(complete_words sessionbridgectl keys generate --alg "")"
 check "global options" "--config" "$(complete_words sessionbridgectl --c)"
+
+# The zsh completion (contrib/completion/_sessionbridgectl) from the same
+# sources: compadd and _files are stubbed to print what they are offered.
+zcomplete() {
+    zsh -f -c '
+        compadd() { [[ $1 == -- ]] && shift; print -r -- "${(j: :)${(o)@}}"; }
+        _files() { print files; }
+        source "$1" >/dev/null; shift
+        PATH=$SB_BUILD_DIR:$PATH
+        words=("$@"); CURRENT=$#; PREFIX=${words[CURRENT]}
+        _sessionbridgectl
+    ' _ "$SB_SOURCE_DIR/contrib/completion/_sessionbridgectl" "$@"
+}
+check "zsh: the command words" "apikey config decode encode keys purge revoke sessions stats translate" \
+    "$(zcomplete sessionbridgectl "")"
+check "zsh: subcommands" "list show" "$(zcomplete sessionbridgectl sessions "")"
+check "zsh: a command's options" \
+    "--all --dry-run --help --json --older-than --profile --session --user --yes" \
+    "$(zcomplete sessionbridgectl purge --)"
+check "zsh: profile names from -c" "go_new legacy" \
+    "$(zcomplete sessionbridgectl -c "$SB_TMP/sb.ini" translate --from "")"
+check "zsh: file names after --out" "files" "$(zcomplete sessionbridgectl keys generate --out "")"
 
 sb_finish

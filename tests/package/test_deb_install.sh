@@ -68,6 +68,8 @@ fact completion "$(bash -c '
     COMP_WORDS=(sessionbridgectl translate --to ""); COMP_CWORD=3
     _sessionbridgectl; echo "${COMPREPLY[*]}"')"
 
+fact zsh "$(ls /usr/share/zsh/vendor-completions/_sessionbridgectl)"
+
 echo "# edited by the operator" >>/etc/sessionbridge/sessionbridge.ini
 dpkg -r sessionbridge >>/tmp/dpkg.log 2>&1
 fact remove "$? $(ls /usr/bin/sessionbridge 2>&1 | grep -c 'No such') $(tail -n 1 /etc/sessionbridge/sessionbridge.ini)"
@@ -113,6 +115,7 @@ check "systemd-analyze verify accepts the unit" 0 "$(get verify)"
 check_match "systemd-analyze security: exposure 2.0 or less (of 10)" '^0 ([01]\.[0-9]|2\.0)$' "$(get security)"
 check "the unit runs the packaged binary on the packaged config" 1 "$(get unit-exec)"
 check "completion offers the installed config's profiles" "legacy new" "$(get completion)"
+check "the zsh completion is installed" /usr/share/zsh/vendor-completions/_sessionbridgectl "$(get zsh)"
 check "dpkg -r removes the programs and keeps the edited conffile" \
     "0 1 # edited by the operator" "$(get remove)"
 check "dpkg --purge removes the conffile" "0 1" "$(get purge)"

@@ -375,6 +375,20 @@ static enum MHD_Result queue_answer(struct sb_http_req *req)
     return ret;
 }
 
+/* True when the request's Content-Length exceeds max_body. */
+static bool declared_body_too_large(struct MHD_Connection *conn)
+{
+    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                MHD_HTTP_HEADER_CONTENT_LENGTH);
+    char *end;
+    unsigned long long n;
+
+    if (v == NULL || *v < '0' || *v > '9')
+        return false;
+    n = strtoull(v, &end, 10);
+    return *end == '\0' && n > sb_live_config()->max_body;
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
                                  const char *url, const char *method,
                                  const char *version, const char *upload_data,
@@ -395,7 +409,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
         req->started_ms = mono_ms();
         atomic_fetch_add(&inflight, 1);
         *con_cls = req;
-        return MHD_YES;
+        if (!declared_body_too_large(conn))
+            return MHD_YES;
+        /* A body announced beyond max_body is answered 413 now, not after
+         * the client has sent (or trickled) it; MHD then closes. */
+        req->body_too_large = true;
+        watch_set(watch_of(conn), PHASE_HANDLING);
+        dispatch(req);
+        return queue_answer(req);
     }
     if (*upload_data_size > 0) {
         cfg = sb_live_config();

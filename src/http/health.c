@@ -1,5 +1,6 @@
 /* health.c - /health (the process serves), /ready (Redis answers PING
- * within the command timeout) and /metrics. */
+ * within the command timeout, in every mode; the body names the mode) and
+ * /metrics. */
 #include <string.h>
 
 #include "endpoints.h"
@@ -11,6 +12,22 @@ void sb_ep_health(struct sb_http_req *req)
     static const char body[] = "{\"status\":\"ok\"}";
 
     sb_http_reply_raw(req, 200, "application/json", body, sizeof(body) - 1);
+}
+
+/* What /ready says about the Redis deployment: the mode, TLS, and in
+ * sentinel mode the master the workers last reached.  New reference. */
+static json_t *redis_info(const struct sb_config *cfg)
+{
+    char master[300];
+    json_t *o = json_pack("{s:s, s:b}", "mode",
+                          cfg->redis.mode == SB_REDIS_SENTINEL ? "sentinel"
+                                                               : "standalone",
+                          "tls", cfg->redis.tls.on);
+
+    if (o != NULL && cfg->redis.mode == SB_REDIS_SENTINEL &&
+        sb_redis_current_master(master, sizeof(master)) == 0)
+        json_object_set_new(o, "master", json_string(master));
+    return o;
 }
 
 void sb_ep_ready(struct sb_http_req *req)
@@ -28,17 +45,19 @@ void sb_ep_ready(struct sb_http_req *req)
         strcmp(rep->str, "PONG") == 0) {
         freeReplyObject(rep);
         sb_http_reply_json(req, 200,
-                           json_pack("{s:s, s:{s:s}}", "status", "ready",
-                                     "checks", "redis", "ok"));
+                           json_pack("{s:s, s:{s:s}, s:o}", "status", "ready",
+                                     "checks", "redis", "ok", "redis",
+                                     redis_info(cfg)));
         return;
     }
     if (rep != NULL)
         sb_err_set(&err, SB_ERR_STORE, "Redis answered PING with an error");
     freeReplyObject(rep);
     sb_http_reply_json(req, 503,
-                       json_pack("{s:s, s:s, s:{s:s}}", "error",
+                       json_pack("{s:s, s:s, s:{s:s}, s:o}", "error",
                                  "not_ready", "message", err.msg, "checks",
-                                 "redis", "failed"));
+                                 "redis", "failed", "redis",
+                                 redis_info(cfg)));
 }
 
 void sb_ep_metrics(struct sb_http_req *req)

@@ -37,6 +37,7 @@ struct sb_redis {
     int64_t next_attempt_ms;   /* monotonic time before which we fail fast */
     unsigned backoff_ms;
     int64_t logged_ms;         /* last "unavailable" log line of this handle */
+    char logged_word[24];      /* and the reply it named */
 };
 
 static int64_t now_ms(void)
@@ -95,15 +96,17 @@ static void first_word(const redisReply *rep, char *word, size_t size)
 }
 
 /* One warning line naming the reply's first word (what follows it may
- * hold values), at most one a second per handle so an outage under load
- * does not flood the log. */
+ * hold values); the same reply again is logged at most once a second per
+ * handle, so an outage under load does not flood the log, but a new kind
+ * of reply always is. */
 static void log_reply(struct sb_redis *r, const char *msg, const char *word)
 {
     int64_t t = now_ms();
 
-    if (t - r->logged_ms < 1000)
+    if (t - r->logged_ms < 1000 && strcmp(word, r->logged_word) == 0)
         return;
     r->logged_ms = t;
+    snprintf(r->logged_word, sizeof(r->logged_word), "%s", word);
     sb_log(SB_LOG_WARN, msg, "reply", word, NULL);
 }
 

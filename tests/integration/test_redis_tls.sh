@@ -55,6 +55,8 @@ sb_write_config "$SB_TMP/sb.ini" "$SB_API_PROFILES" "[redis]
 tls_ca_file = $pki/ca.crt"
 sb_start_daemon "$SB_TMP/sb.ini"
 check "/ready over TLS" 200 "$(sb_http_status GET /ready)"
+check "/ready says standalone over TLS" "standalone true" \
+    "$(b=$(sb_http_body GET /ready); echo "$(json_get "$b" '["redis"]["mode"]') $(json_get "$b" '["redis"]["tls"]')")"
 login alice '{"k":"v"}' 3600
 check "login over TLS" 201 "$API_STATUS"
 leg_cookie=$(cookie legacy)
@@ -133,5 +135,9 @@ out=$("$SB_CTL" --redis "redis://u:pw123@127.0.0.1:$SB_REDIS_PORT/0" -c "$SB_TMP
 check "--redis with a password: usage error" 2 "$rc"
 check_match "--redis with a password: says how" 'password_file' "$out"
 check "--redis with a password: the password is not echoed" 0 "$(printf '%s' "$out" | grep -c pw123)"
+out=$("$SB_CTL" --redis "http://127.0.0.1:$SB_REDIS_PORT" -c "$SB_TMP/mtls.ini" stats 2>&1); rc=$?
+check "--redis with a bad URL: usage error" 2 "$rc"
+check_match "--redis with a bad URL: names --redis" '^sessionbridgectl: --redis: Redis URL must start with' "$out"
+check "--redis with a bad URL: no environment variable named" 0 "$(printf '%s' "$out" | grep -c SESSIONBRIDGE_)"
 
 sb_api_finish

@@ -144,6 +144,9 @@ check_match "the failover is logged" '"msg":"Redis master changed.*"to":"127.0.0
 check "alice's session is on the new master" 1 "$(redis-cli -p "$replica" exists "sb:{u:alice}:sess:$alice_sid")"
 curl -s -o /dev/null -D "$SB_TMP/h" -H "Cookie: $carol_cookie" "$SB_URL/v1/auth"
 check "carol's revocation (acknowledged, then WAIT 1) survived the failover" 401 "$(head -1 "$SB_TMP/h" | cut -d' ' -f2)"
+out=$("$SB_CTL" -c "$SB_TMP/sb.ini" sessions list --user alice 2>&1); rc=$?
+check "sessionbridgectl finds the new master through the sentinels" 0 "$rc"
+check_match "sessionbridgectl lists alice's session" "$alice_sid" "$out"
 login dave '{}' 60
 check "logins work on the new master" 201 "$API_STATUS"
 check "the new session is on the new master" 1 "$(redis-cli -p "$replica" exists "sb:{u:dave}:sess:$LOGIN_SID")"

@@ -78,15 +78,21 @@ check "logins work again" 201 "$API_STATUS"
 check_match "the outage is counted" 'sessionbridge_credentials_total\{op="auth",profile="legacy",result="store_unavailable"\} [1-9]' \
     "$(sb_http_body GET /metrics)"
 
-# Redis killed in the middle of a stream of requests: only 200 or 503
-( for _ in $(seq 200); do
+# Redis killed in the middle of a stream of requests: only 200 or 503.
+# The stream runs until told to stop; each step waits for what the stream
+# shows (served, then 503s, then served again), not for a guessed time.
+( while [ ! -e "$SB_TMP/stream.stop" ]; do
       curl -s -o /dev/null -w '%{http_code}\n' -H "Cookie: $leg_cookie" "$SB_URL/v1/auth"
   done >"$SB_TMP/stream" ) &
 streamer=$!
-sleep 0.3
+sb_track "$streamer"
+SB_WAIT=600 sb_wait_for grep -q '^200$' "$SB_TMP/stream"
 kill -KILL "$SB_REDIS_PID"; wait "$SB_REDIS_PID" 2>/dev/null
-sleep 0.3
+SB_WAIT=600 sb_wait_for grep -q '^503$' "$SB_TMP/stream"
 sb_start_redis
+served_again() { [ "$(sed -n '/^503$/,$p' "$SB_TMP/stream" | tail -n 1)" = 200 ]; }
+SB_WAIT=600 sb_wait_for served_again
+touch "$SB_TMP/stream.stop"
 wait "$streamer"
 check "mid-stream kill: every answer is 200 or 503" "" "$(grep -v -E '^(200|503)$' "$SB_TMP/stream" | sort -u | tr '\n' ' ')"
 check "mid-stream kill: some 503" yes "$(grep -q '^503$' "$SB_TMP/stream" && echo yes)"

@@ -9,15 +9,24 @@
 sb_start_redis
 sb_cli_config
 
-# interrupt_after SECONDS ARGS...: runs purge ARGS in the background,
-# sends SIGINT after SECONDS, and leaves its exit status in $rc and its
+# The interrupts land on what the purge has done, not after a guessed
+# time (a busy machine would still be counting, a fast one done):
+# writes: how many writes Redis took so far (persistence is off, so this
+# only grows); written_since N: the purge has written something since N.
+writes() { sb_redis info persistence | sed -n 's/^rdb_changes_since_last_save:\([0-9]*\).*/\1/p'; }
+written_since() { [ "$(writes)" -gt "$1" ]; }
+# scanning: a client (the purge) is walking the store with SCAN.
+scanning() { sb_redis client list | grep -q 'cmd=scan'; }
+
+# interrupt_midway ARGS...: runs purge ARGS in the background, sends SIGINT
+# once it has changed the store, and leaves its exit status in $rc and its
 # stdout / stderr in $SB_TMP/int.out / int.err.
-interrupt_after() {
-    local delay=$1 pid
-    shift
+interrupt_midway() {
+    local pid before
+    before=$(writes)
     "$SB_CTL" -c "$SB_TMP/sb.ini" purge "$@" >"$SB_TMP/int.out" 2>"$SB_TMP/int.err" &
     pid=$!
-    sleep "$delay"
+    SB_WAIT=1200 sb_wait_for written_since "$before"
     kill -INT "$pid"
     wait "$pid"
     rc=$?
@@ -29,7 +38,7 @@ for mode in "--all" "--profile legacy"; do
     check "$mode: populated" 200000 "$(key_count 'sb:{*}:sess:*')"
 
     # small batches so the purge takes long enough to be caught mid-way
-    interrupt_after 1 $mode --yes --batch 10
+    interrupt_midway $mode --yes --batch 10
     check "$mode: interrupted run exits 1" 1 "$rc"
     check_match "$mode: says it was interrupted and how to finish" "interrupted: .*run the same command again" "$(cat "$SB_TMP/int.err")"
     check_match "$mode: still prints what it did" "^purged [0-9,]+ sessions" "$(cat "$SB_TMP/int.out")"
@@ -56,7 +65,7 @@ populate --sessions 200000 --users 20000 --profiles legacy,new
 snapshot >"$SB_TMP/before.snap"
 "$SB_CTL" -c "$SB_TMP/sb.ini" purge --profile new --batch 5 </dev/null >/dev/null 2>"$SB_TMP/err" &
 pid=$!
-sleep 0.5
+SB_WAIT=1200 sb_wait_for scanning
 kill -INT "$pid"
 wait "$pid"
 check "Ctrl-C while counting: exit 1" 1 $?

@@ -34,18 +34,11 @@ check_match "metrics have Redis errors" 'sessionbridge_redis_errors_total [0-9]+
 conns=$(curl -s -o /dev/null -o /dev/null -w '%{num_connects}\n' "$SB_URL/health" "$SB_URL/health" | paste -sd+ | bc)
 check "keep-alive reuses the connection" 1 "$conns"
 
-# -- Redis outage: /ready turns 503 within 2 s, then recovers by itself
+# -- Redis outage: /ready turns 503 at once, then recovers by itself
+# (/ready pings Redis on every call: the first call after Redis stopped
+# already fails, however long the machine took to get there).
 sb_stop_redis
-t0=$(date +%s%N)
-status=000
-for _ in $(seq 20); do
-    status=$(sb_http_status GET /ready)
-    [ "$status" = 503 ] && break
-    sleep 0.1
-done
-t1=$(date +%s%N)
-check "/ready is 503 with Redis down" 503 "$status"
-check "/ready turned 503 within 2 s" yes "$([ $(( (t1 - t0) / 1000000 )) -le 2000 ] && echo yes || echo no)"
+check "/ready is 503 on the first call with Redis down" 503 "$(sb_http_status GET /ready)"
 body=$(sb_http_body GET /ready)
 check "503 body names the failed check" failed "$(json_get "$body" '["checks"]["redis"]')"
 check "/health still 200 with Redis down" 200 "$(sb_http_status GET /health)"
@@ -78,18 +71,23 @@ check "SIGHUP does not drop a keep-alive connection" "200 200 same-socket" "$out
 cp "$SB_TMP/sb.ini" "$SB_TMP/good.ini"
 printf '[http]\nbogus_key = 1\n' >>"$SB_TMP/sb.ini"
 kill -HUP "$SB_DAEMON_PID"
-sleep 0.5
+# Waits for the reload itself (its log line), not for a guessed time.
+SB_WAIT=600 sb_wait_for grep -q 'reload rejected' "$SB_TMP/daemon.log"
 check "daemon alive after a bad reload" yes "$(kill -0 "$SB_DAEMON_PID" 2>/dev/null && echo yes || echo no)"
 check "still serving after a bad reload" 200 "$(sb_http_status GET /health)"
 check_match "bad reload is logged with the reason" 'reload rejected.*unknown key' "$(cat "$SB_TMP/daemon.log")"
 cp "$SB_TMP/good.ini" "$SB_TMP/sb.ini"
 sed -i 's/^level = info/level = warn/' "$SB_TMP/sb.ini"
-lines_before=$(grep -c '"msg":"access"' "$SB_TMP/daemon.log")
 kill -HUP "$SB_DAEMON_PID"
-sleep 0.5
-sb_http_status GET /health >/dev/null
-sleep 0.2
-lines_after=$(grep -c '"msg":"access"' "$SB_TMP/daemon.log")
+# The reload logs nothing at warn: ask until a request leaves no access
+# line (at most 100 times; an access line lands well within 0.2 s).
+for _ in $(seq 100); do
+    lines_before=$(grep -c '"msg":"access"' "$SB_TMP/daemon.log")
+    sb_http_status GET /health >/dev/null
+    sleep 0.2
+    lines_after=$(grep -c '"msg":"access"' "$SB_TMP/daemon.log")
+    [ "$lines_before" = "$lines_after" ] && break
+done
 check "a good reload applies the new log level (no access lines at warn)" "$lines_before" "$lines_after"
 
 # -- no secret in logs: the log never carries the request's cookie

@@ -158,6 +158,10 @@ out:
         OPENSSL_cleanse(last->bytes, last->len);
         free(last->bytes);
     }
+    if (rc != 0 && list->count == 0) {
+        free(list->items);
+        list->items = NULL;
+    }
     if (line != NULL)
         OPENSSL_cleanse(line, cap);
     free(line);

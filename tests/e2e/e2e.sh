@@ -154,17 +154,36 @@ e2e_write_split() {
 }
 
 # Sends PCT% of the traffic to the new app: rewrites the split, reloads
-# nginx, and waits until the workers answer with the new generation.
+# nginx, and waits (at most a minute each, a busy machine included) until
+# the workers answer with the new generation and every worker of the old
+# one has stopped accepting connections, so a request sent afterwards is
+# routed with the new weight.
 e2e_set_weight() {
-    local gen
+    local gen old
+    old=$(pgrep -P "$E2E_NGINX_PID" | tr '\n' ' ')
     e2e_write_split "$1"
     nginx -p "$E2E_RUN" -e "$E2E_RUN/error.log" -c "$E2E_RUN/nginx.conf" -s reload ||
         { echo "nginx reload failed"; exit 1; }
     gen=$E2E_GENERATION
-    sb_wait_for e2e_generation_is "$gen" ||
+    SB_WAIT=600 sb_wait_for e2e_generation_is "$gen" ||
         { echo "nginx did not pick up split generation $gen"; tail -5 "$E2E_RUN/error.log"; exit 1; }
-    # Old workers stop accepting once told to quit; give them a moment.
-    sleep 0.2
+    # shellcheck disable=SC2086 # one pid per word
+    SB_WAIT=600 sb_wait_for e2e_workers_closed $old ||
+        { echo "nginx's old workers ($old) still accept connections"; exit 1; }
+}
+
+# e2e_workers_closed PID...: none of these nginx workers accepts any more:
+# each has exited or is "shutting down" (nginx sets that title before it
+# closes its listening sockets, in the same step).
+e2e_workers_closed() {
+    local pid title
+    for pid in "$@"; do
+        title=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+        case "$title" in
+            "" | *"shutting down"*) ;;
+            *"worker process"*) return 1 ;;
+        esac
+    done
 }
 
 e2e_generation_is() {

@@ -5,7 +5,7 @@ who log in and then keep calling GET /me and POST /cart, checking every
 answer against what they know they are (user id, cart).
 
   loadgen.py run --url URL --control DIR --out FILE [--users N]
-                 [--max-requests N] [--max-seconds S] [--cart-every K]
+                 [--phase-max-seconds S] [--cart-every K]
   loadgen.py table FILE [--merge ROW=REGEX]... [--tail ROW=REGEX]...
 
 `run` is steered through files in DIR so a shell script can change the
@@ -16,7 +16,10 @@ world (traffic weight, bridge restart, Redis kill) while it runs:
   DIR/progress  "<requests finished in the phase> <total> <phase>", every
                 50 ms;
   DIR/stop      finish the requests in flight and write the results.
-It stops by itself after --max-requests or --max-seconds.  Loopback only:
+There is no budget shared by the phases: the script ends each phase (on an
+event, or once the phase has seen enough requests), however long a slow
+machine takes.  The generator stops by itself only when one phase lasts
+longer than --phase-max-seconds (the script died or hung).  Loopback only:
 the URL must name 127.0.0.1 or localhost.
 
 A request is counted in the phase it started and ended in, or in "A > B"
@@ -31,6 +34,7 @@ requests that ran entirely inside it).  Counts per phase:
   server_error             any other 5xx
   failed                   no HTTP answer (connection refused, reset, timeout)
   other                    anything else
+The result also holds each phase's duration in seconds ("seconds").
 """
 import argparse
 import http.client
@@ -56,11 +60,20 @@ class Control:
     def __init__(self, directory):
         self.dir = directory
         self.phase = "start"
+        self.since = time.monotonic()
+        self.seconds = {}
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.counts = {}
         self.total = 0
         self.notes = 0
+        self.stopped_by = "script"
+
+    def close_phase(self):
+        """Adds the time spent in the current phase to its duration."""
+        now = time.monotonic()
+        self.seconds[self.phase] = self.seconds.get(self.phase, 0.0) + now - self.since
+        self.since = now
 
     def read_phase(self):
         try:
@@ -70,22 +83,31 @@ class Control:
             return
         if name and name != self.phase:
             with self.lock:
+                self.close_phase()
                 self.phase = name
             write_atomic(os.path.join(self.dir, "ack"), name + "\n")
 
-    def watch(self, deadline, max_requests):
-        """Polls the control files until told to stop or out of budget."""
+    def watch(self, phase_max_seconds):
+        """Polls the control files until told to stop, or until one phase
+        has lasted longer than phase_max_seconds."""
         while not self.stop.is_set():
             self.read_phase()
             with self.lock:
                 done = self.counts.get(self.phase, {}).get("requests", 0)
                 total = self.total
+                stuck = time.monotonic() - self.since > phase_max_seconds
             write_atomic(os.path.join(self.dir, "progress"),
                          f"{done} {total} {self.phase}\n")
-            if (os.path.exists(os.path.join(self.dir, "stop"))
-                    or time.monotonic() > deadline or total >= max_requests):
+            if os.path.exists(os.path.join(self.dir, "stop")):
+                self.stop.set()
+            elif stuck:
+                self.stopped_by = f"phase limit ({self.phase})"
+                print(f"loadgen: phase {self.phase} lasted over "
+                      f"{phase_max_seconds} s, stopping", file=sys.stderr, flush=True)
                 self.stop.set()
             time.sleep(0.05)
+        with self.lock:
+            self.close_phase()
 
     def note(self, phase, user, what, status, data):
         """Logs the first NOTES_MAX answers that were not right."""
@@ -279,8 +301,9 @@ def cmd_run(args):
             time.sleep(0.1)
         else:
             sys.exit(f"loadgen: user {u.user_id} could not log in")
-    deadline = time.monotonic() + args.max_seconds
-    watcher = threading.Thread(target=ctl.watch, args=(deadline, args.max_requests))
+    with ctl.lock:
+        ctl.since = time.monotonic()
+    watcher = threading.Thread(target=ctl.watch, args=(args.phase_max_seconds,))
     watcher.start()
     threads = [threading.Thread(target=user_loop, args=(ctl, u, args.cart_every, args.think))
                for u in users]
@@ -289,10 +312,10 @@ def cmd_run(args):
     for t in threads:
         t.join()
     watcher.join()
-    result = {"users": args.users, "seconds": round(time.time() - started, 1),
+    result = {"users": args.users, "wall_seconds": round(time.time() - started, 1),
               "total": ctl.total, "phases": ctl.counts,
-              "stopped_by": "script" if os.path.exists(os.path.join(args.control, "stop"))
-              else "budget"}
+              "seconds": {p: round(s, 1) for p, s in ctl.seconds.items()},
+              "stopped_by": ctl.stopped_by}
     write_atomic(args.out, json.dumps(result, indent=1) + "\n")
 
 
@@ -303,7 +326,7 @@ def cmd_table(args):
     does the same for a row printed after all others.  A total ends it."""
     cols = ("requests", "legacy", "new", "ok", "logged_out", "wrong_user",
             "data_mismatch", "unavailable", "server_error", "failed")
-    heads = ("phase", "requests", "legacy", "new", "ok", "401 logged-in",
+    heads = ("phase", "seconds", "requests", "legacy", "new", "ok", "401 logged-in",
              "wrong user", "data diff", "503", "other 5xx", "failed")
     merges = []
     for m in args.merge + args.tail:
@@ -312,16 +335,21 @@ def cmd_table(args):
     tail = [m.partition("=")[0] for m in args.tail]
     with open(args.file) as f:
         res = json.load(f)
-    table = {}
+    durations = res.get("seconds", {})
+    table, seconds = {}, {}
     for name, c in res["phases"].items():
         row = next((r for r, rx in merges if rx.search(name)), name)
         t = table.setdefault(row, dict.fromkeys(cols, 0))
         for k in cols:
             t[k] += c.get(k, 0)
+        seconds[row] = seconds.get(row, 0.0) + durations.get(name, 0.0)
     total = {k: sum(t[k] for t in table.values()) for k in cols}
     order = [n for n in table if n not in tail] + [n for n in tail if n in table]
-    rows = [[name] + [str(table[name][k]) for k in cols] for name in order]
-    rows.append(["total"] + [str(total[k]) for k in cols])
+    # Requests across two phases have no duration of their own.
+    rows = [[name, f"{seconds[name]:.1f}" if seconds[name] else "-"]
+            + [str(table[name][k]) for k in cols] for name in order]
+    rows.append(["total", f"{sum(durations.values()):.1f}"]
+                + [str(total[k]) for k in cols])
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
 
     def fmt(cells):
@@ -333,7 +361,8 @@ def cmd_table(args):
         print(fmt(r))
     print("-" * len(fmt(heads)))
     print(fmt(rows[-1]))
-    print(f"{res['users']} users, {res['total']} requests in {res['seconds']} s")
+    print(f"{res['users']} users, {res['total']} requests in {res['wall_seconds']} s "
+          f"(stopped by {res['stopped_by']})")
 
 
 def main():
@@ -345,8 +374,8 @@ def main():
     run.add_argument("--out", required=True)
     run.add_argument("--users", type=int, default=24)
     run.add_argument("--prefix", default="user")
-    run.add_argument("--max-requests", type=int, default=40000)
-    run.add_argument("--max-seconds", type=float, default=240)
+    run.add_argument("--phase-max-seconds", type=float, default=600,
+                     help="stop when one phase lasts longer (script gone)")
     run.add_argument("--cart-every", type=int, default=4)
     run.add_argument("--think", type=float, default=0.0)
     run.add_argument("--timeout", type=float, default=10.0)

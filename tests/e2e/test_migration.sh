@@ -16,8 +16,15 @@
 . "$(dirname "$0")/../harness/lib.sh"
 . "$(dirname "$0")/e2e.sh"
 
-# Requests each phase must see before the next step (at least).
+# How phases end: each on its event (nginx runs the new weight, a bridge is
+# back in rotation, Redis answers again) and then on a count of requests
+# (PHASE_REQUESTS at least), never on a budget shared by the phases, so a
+# slow or busy machine only makes them longer.  Every wait is bounded by a
+# generous per-phase limit (PHASE_SECONDS); the load generator stops by
+# itself only if one phase outlasts LOAD_PHASE_SECONDS (this script died).
 PHASE_REQUESTS=${E2E_PHASE_REQUESTS:-500}
+PHASE_SECONDS=${E2E_PHASE_SECONDS:-240}
+LOAD_PHASE_SECONDS=${E2E_LOAD_PHASE_SECONDS:-600}
 LOAD_USERS=${E2E_USERS:-24}
 
 for tool in nginx go curl redis-server "$E2E_PYTHON"; do
@@ -39,20 +46,31 @@ e2e_start_apps
 e2e_start_nginx
 
 # e2e_call JAR METHOD PATH [curl args]: one browser request through nginx;
-# sets STATUS, BODY and APP (the app that answered, "" for the router).
+# sets STATUS, BODY, APP (the app that answered, "" for the router) and
+# WHO_USER, WHO_CART, WHO_COUNT ("-" when the answer lacks one), all read by
+# one python run (the script's own cost matters on a busy machine).
 e2e_call() {
-    local jar=$1 method=$2 path=$3 out
+    local jar=$1 method=$2 path=$3 out fields
     shift 3
     out=$(curl -s -m 10 -c "$jar" -b "$jar" -X "$method" -w '\n%{http_code}' "$@" "$E2E_URL$path")
     STATUS=${out##*$'\n'}
     BODY=${out%$'\n'*}
-    APP=$(json_get "$BODY" '["app"]' || true)
+    fields=$("$E2E_PYTHON" -c '
+import json, sys
+try:
+    d = json.loads(sys.argv[1])
+except ValueError:
+    d = None
+d = d if isinstance(d, dict) else {}
+print("|".join(str(d.get(k, "-")) for k in ("app", "user_id", "cart", "cart_count")))' "$BODY")
+    IFS='|' read -r APP WHO_USER WHO_CART WHO_COUNT <<<"$fields"
+    if [ "$APP" = - ]; then APP=""; fi
 }
 
 # who JAR: "status app user cart count" of GET /me.
 who() {
     e2e_call "$1" GET /me
-    echo "$STATUS $APP $(json_get "$BODY" '.get("user_id","-")') $(json_get "$BODY" '.get("cart","-")') $(json_get "$BODY" '.get("cart_count","-")')"
+    echo "$STATUS $APP $WHO_USER $WHO_CART $WHO_COUNT"
 }
 
 login() { e2e_call "$SB_TMP/$1.jar" POST /login -d "user=$1"; }
@@ -90,24 +108,38 @@ check_match "the bridge recorded alice's sessions in Redis" '"sid"' "$body"
 
 # ---- 2. shift and roll back under load ----------------------------------
 mkdir -p "$SB_TMP/load"
-# set_phase NAME: the load generator counts requests started from now on in
-# NAME (waits for its acknowledgement).
-set_phase() {
-    printf '%s\n' "$1" >"$SB_TMP/load/phase.tmp" && mv "$SB_TMP/load/phase.tmp" "$SB_TMP/load/phase"
-    SB_WAIT=100 sb_wait_for grep -qxF "$1" "$SB_TMP/load/ack" ||
-        { echo "FAIL - load generator did not enter phase $1"; SB_FAILED=$((SB_FAILED + 1)); }
+# load_failed WHAT: counts a failure of the load generator's protocol and
+# says why (its log's last lines when it is gone).
+load_failed() {
+    echo "FAIL - $1"
+    SB_FAILED=$((SB_FAILED + 1))
+    kill -0 "$LOAD_PID" 2>/dev/null || tail -n 5 "$SB_TMP/load/out.log"
 }
-# wait_requests N: until the current phase has N finished requests.
+# set_phase NAME: the load generator counts requests started from now on in
+# NAME (waits for its acknowledgement, at most PHASE_SECONDS).
+set_phase() {
+    local deadline=$((SECONDS + PHASE_SECONDS))
+    printf '%s\n' "$1" >"$SB_TMP/load/phase.tmp" && mv "$SB_TMP/load/phase.tmp" "$SB_TMP/load/phase"
+    PHASE_START=$SECONDS
+    until grep -qxF "$1" "$SB_TMP/load/ack" 2>/dev/null; do
+        kill -0 "$LOAD_PID" 2>/dev/null || { load_failed "load generator stopped before phase $1"; return 1; }
+        [ "$SECONDS" -lt "$deadline" ] ||
+            { load_failed "load generator did not enter phase $1 in $PHASE_SECONDS s"; return 1; }
+        sleep 0.05
+    done
+}
+# wait_requests N: until the current phase has N finished requests, at
+# most PHASE_SECONDS after the phase began.
 wait_requests() {
-    local n
-    for _ in $(seq 600); do
-        kill -0 "$LOAD_PID" 2>/dev/null || { echo "load generator stopped early"; return 1; }
-        n=$(awk '{print $1}' "$SB_TMP/load/progress" 2>/dev/null)
+    local n phase deadline=$((PHASE_START + PHASE_SECONDS))
+    while :; do
+        kill -0 "$LOAD_PID" 2>/dev/null || { load_failed "load generator stopped early"; return 1; }
+        { read -r n _ phase <"$SB_TMP/load/progress"; } 2>/dev/null
         [ "${n:-0}" -ge "$1" ] && return 0
+        [ "$SECONDS" -lt "$deadline" ] ||
+            { load_failed "phase ${phase:-?} saw ${n:-0} of $1 requests in $PHASE_SECONDS s"; return 1; }
         sleep 0.1
     done
-    echo "FAIL - phase did not reach $1 requests in 60 s"
-    SB_FAILED=$((SB_FAILED + 1))
 }
 
 # shift PCT: the weight changes in a phase of its own ("to PCT%"), so the
@@ -122,7 +154,7 @@ e2e_set_weight 0
 printf 'login\n' >"$SB_TMP/load/phase"
 "$E2E_PYTHON" "$E2E_DIR/loadgen.py" run --url "$E2E_URL" --control "$SB_TMP/load" \
     --out "$SB_TMP/load/result.json" --users "$LOAD_USERS" \
-    --max-requests 100000 --max-seconds 600 >"$SB_TMP/load/out.log" 2>&1 &
+    --phase-max-seconds "$LOAD_PHASE_SECONDS" >"$SB_TMP/load/out.log" 2>&1 &
 LOAD_PID=$!
 sb_track "$LOAD_PID"
 set_phase "0%"
@@ -170,7 +202,7 @@ for n in 1 2; do
     e2e_start_bridge "$n"
     # Back in nginx's rotation (after its fail_timeout) before the other one
     # goes: the new process has answered forward-auth requests.
-    SB_WAIT=200 sb_wait_for auth_ok_at_least "$n" 100
+    SB_WAIT=$((PHASE_SECONDS * 10)) sb_wait_for auth_ok_at_least "$n" 100
     check "bridge $n is back in rotation" yes "$(auth_ok_at_least "$n" 100 && echo yes || echo no)"
 done
 wait_requests $(( PHASE_REQUESTS * 2 ))
@@ -194,9 +226,11 @@ set_phase "redis restart"
 sleep 1.5
 sb_start_redis --appendonly yes --appendfsync always
 t0=$(date +%s%N)
-# Recovered: both instances ready and 20 answers in a row right for alice.
+# Recovered: both instances ready and 20 answers in a row right for alice
+# (for at most PHASE_SECONDS).
 streak=0
-for _ in $(seq 300); do
+deadline=$((SECONDS + PHASE_SECONDS))
+while [ "$SECONDS" -lt "$deadline" ]; do
     if [ "$(who "$SB_TMP/alice.jar" | cut -d' ' -f1,3-)" = "200 alice apple,pear 2" ] &&
         curl -sf -o /dev/null "http://127.0.0.1:${E2E_BRIDGE_PORT[1]}/ready" &&
         curl -sf -o /dev/null "http://127.0.0.1:${E2E_BRIDGE_PORT[2]}/ready"; then

@@ -246,6 +246,10 @@ func main() {
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusOK, nil)
 	})
-	srv := &http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// IdleTimeout well above nginx's upstream keepalive_timeout (20 s), so
+	// nginx, not the app, closes an idle kept-alive connection (else it
+	// defaults to ReadHeaderTimeout and races nginx reusing it).
+	srv := &http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: 60 * time.Second}
 	log.Fatal(srv.ListenAndServe())
 }

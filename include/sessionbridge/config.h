@@ -80,6 +80,12 @@ struct sb_config {
     char *route_new;
     char *route_mint;
 
+    /* [cache] (read at start; a reload keeps the running values) */
+    unsigned cache_entries;      /* most credentials the verdict cache
+                                    holds; 0 disables it */
+    unsigned cache_ttl;          /* backstop seconds an entry may live;
+                                    0 disables the cache */
+
     /* [profile.NAME] sections, in file order */
     struct sb_profile *profiles; /* owned array */
     size_t profile_count;

@@ -75,6 +75,12 @@ struct sb_store_keys {
 int sb_store_key_set(const char *prefix, const char *tag, const char *sid,
                      struct sb_store_keys *k, struct sb_err *err);
 
+/* P invalidate: the channel every revocation is published on, in the
+ * same script as the write ("i SID": a session; "o TAG": every session of
+ * an owner), for the caches of every bridge sharing the store. */
+int sb_store_key_channel(const char *prefix, char *buf, size_t size,
+                         struct sb_err *err);
+
 /* P sid:SID (the sid pointer), P layout. */
 int sb_store_key_sid(const char *prefix, const char *sid, char *buf,
                      size_t size, struct sb_err *err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sessionbridge/bridge.h"
+#include "sessionbridge/cache.h"
 #include "sessionbridge/log.h"
 #include "sessionbridge/percent.h"
 
@@ -52,31 +53,48 @@ static int add_safe_header(struct sb_bridge_auth *a, const char *name,
     return add_header(a, name, buf, true, err);
 }
 
+/* True when a and b name the same owner (both no one, or one subject). */
+static bool same_owner(const struct sb_session *a, const struct sb_session *b)
+{
+    return (a->subject == NULL && b->subject == NULL) ||
+           (a->subject != NULL && b->subject != NULL &&
+            strcmp(a->subject, b->subject) == 0);
+}
+
 /* The browser's cookie of profile q for the same session (it verifies and
- * carries sid), or NULL. */
+ * carries the sid and owner of s), or NULL.  A cookie the cache holds
+ * needs no decoding; one that had to be decoded is cached as s's, which
+ * the store just judged (under ticket, taken before it was asked). */
 static const struct sb_bridge_candidate *
 held_cookie(const struct sb_config *cfg, const struct sb_bridge_found *f,
-            const struct sb_profile *q, const char *sid,
-            const struct sb_codec_ctx *ctx)
+            const struct sb_profile *q, const struct sb_session *s,
+            uint64_t ticket, const struct sb_codec_ctx *ctx)
 {
     const struct sb_profile *used;
     struct sb_session t;
     struct sb_err e;
+    unsigned kind = (unsigned)(q - cfg->profiles);
     size_t i;
-    bool same = false;
+    bool same = false, hit;
 
     for (i = 0; i < f->n; i++) {
-        if (f->cands[i].bearer || f->cands[i].p != q)
+        const struct sb_bridge_candidate *c = &f->cands[i];
+        if (c->bearer || c->p != q)
             continue;
         sb_session_init(&t);
-        if (sb_bridge_candidate_token(&f->cands[i], presented,
-                                      sizeof(presented), &e) == 0 &&
-            sb_bridge_decode(cfg, q, presented, strlen(presented), ctx, &t,
-                             &used, &e) == 0)
-            same = strcmp(t.sid, sid) == 0;
+        hit = sb_cache_lookup(cfg, kind, c->value, c->len, ctx, &t, &used);
+        if (hit ||
+            (sb_bridge_candidate_token(c, presented, sizeof(presented),
+                                       &e) == 0 &&
+             sb_bridge_decode(cfg, q, presented, strlen(presented), ctx, &t,
+                              &used, &e) == 0))
+            same = strcmp(t.sid, s->sid) == 0 && same_owner(&t, s);
+        if (same && !hit)
+            sb_cache_insert(cfg, ticket, kind, c->value, c->len, ctx, &t,
+                            used);
         sb_session_reset(&t);
         if (same)
-            return &f->cands[i];
+            return c;
     }
     return NULL;
 }
@@ -139,7 +157,7 @@ static int add_minted(struct sb_bridge_auth *a, const char *token,
  * logged and skipped.
  */
 static int route_headers(struct sb_bridge *b, const struct sb_bridge_found *f,
-                         const struct sb_codec_ctx *ctx,
+                         uint64_t ticket, const struct sb_codec_ctx *ctx,
                          struct sb_bridge_auth *a, struct sb_err *err)
 {
     const struct sb_config *cfg = b->cfg;
@@ -162,7 +180,7 @@ static int route_headers(struct sb_bridge *b, const struct sb_bridge_found *f,
             continue;
         done[i] = q;
         held = q == f->used ? f->which
-                            : held_cookie(cfg, f, q, a->s.sid, ctx);
+                            : held_cookie(cfg, f, q, &a->s, ticket, ctx);
         give_cookie = held == NULL && !same_cookie(q, f->used);
         if (mint && held != NULL && add_presented(a, q, held, err) != 0)
             return -1;
@@ -204,6 +222,7 @@ int sb_bridge_auth(struct sb_bridge *b, const struct sb_bridge_request *rq,
                    struct sb_err *err)
 {
     static __thread struct sb_bridge_found f;
+    uint64_t ticket = sb_cache_ticket();
 
     memset(a, 0, sizeof(*a));
     sb_session_init(&a->s);
@@ -213,7 +232,7 @@ int sb_bridge_auth(struct sb_bridge *b, const struct sb_bridge_request *rq,
     }
     a->used = f.used;
     a->created = f.created;
-    if (route_headers(b, &f, ctx, a, err) != 0 ||
+    if (route_headers(b, &f, ticket, ctx, a, err) != 0 ||
         (a->s.subject != NULL &&
          add_safe_header(a, "X-Session-Subject", a->s.subject, err) != 0) ||
         add_header(a, "X-Session-Id", a->s.sid, false, err) != 0 ||

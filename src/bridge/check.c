@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sessionbridge/bridge.h"
+#include "sessionbridge/cache.h"
 #include "sessionbridge/clock.h"
 #include "sessionbridge/log.h"
 
@@ -151,42 +152,83 @@ err_reset:
     return -1;
 }
 
+/* The cache's name for how a credential was tried: the profile's index,
+ * or every profile. */
+static unsigned cache_kind(const struct sb_config *cfg,
+                           const struct sb_profile *p)
+{
+    return p != NULL ? (unsigned)(p - cfg->profiles) : SB_CACHE_ANY_PROFILE;
+}
+
+/* Decodes and checks one credential as tried with p (NULL: any), the
+ * verdict cache first: a hit answers without decoding or Redis; a miss
+ * that validates is cached under the ticket taken before the store was
+ * asked.  key[0..len) is the credential as presented (a cookie value
+ * before percent-decoding), token[0..tlen) as its codec reads it. */
+static int validate_cached(struct sb_bridge *b, const struct sb_profile *p,
+                           const char *key, size_t len, const char *token,
+                           size_t tlen, const struct sb_codec_ctx *ctx,
+                           struct sb_session *out,
+                           const struct sb_profile **used, bool *created,
+                           struct sb_err *err)
+{
+    unsigned kind = cache_kind(b->cfg, p);
+    uint64_t ticket;
+
+    *created = false;
+    if (sb_cache_lookup(b->cfg, kind, key, len, ctx, out, used))
+        return 0;
+    ticket = sb_cache_ticket();
+    if (sb_bridge_decode(b->cfg, p, token, tlen, ctx, out, used, err) != 0 ||
+        sb_bridge_check(b, *used, out, ctx->now, created, err) != 0)
+        return -1;
+    sb_cache_insert(b->cfg, ticket, kind, key, len, ctx, out, *used);
+    return 0;
+}
+
 int sb_bridge_validate(struct sb_bridge *b, const struct sb_profile *p,
                        const char *token, size_t len,
                        const struct sb_codec_ctx *ctx, struct sb_session *out,
                        const struct sb_profile **used, bool *created,
                        struct sb_err *err)
 {
+    bool fresh;
+    int rc = validate_cached(b, p, token, len, token, len, ctx, out, used,
+                             &fresh, err);
+
     if (created != NULL)
-        *created = false;
-    if (sb_bridge_decode(b->cfg, p, token, len, ctx, out, used, err) != 0)
-        return -1;
-    return sb_bridge_check(b, *used, out, ctx->now, created, err);
+        *created = fresh;
+    return rc;
 }
 
 /* A cookie value is percent-decoded here before a codec sees it. */
 static __thread char cookie_buf[SB_COOKIE_MAX + 1];
 
-/* Decodes candidate c: a cookie of profile c->p, or a bearer token tried
- * with c->p, or every profile when that is NULL. */
-static int decode_candidate(const struct sb_config *cfg,
-                            const struct sb_bridge_candidate *c,
-                            const struct sb_codec_ctx *ctx,
-                            struct sb_session *out,
-                            const struct sb_profile **used,
-                            struct sb_err *err)
+/* Validates candidate c (validate_cached): a cookie of profile c->p, or a
+ * bearer token tried with c->p, or every profile when that is NULL. */
+static int validate_candidate(struct sb_bridge *b,
+                              const struct sb_bridge_candidate *c,
+                              const struct sb_codec_ctx *ctx,
+                              struct sb_session *out,
+                              const struct sb_profile **used, bool *created,
+                              struct sb_err *err)
 {
     long n;
 
     if (c->bearer)
-        return sb_bridge_decode(cfg, c->p, c->value, c->len, ctx, out, used,
-                                err);
+        return validate_cached(b, c->p, c->value, c->len, c->value, c->len,
+                               ctx, out, used, created, err);
+    if (sb_cache_lookup(b->cfg, cache_kind(b->cfg, c->p), c->value, c->len,
+                        ctx, out, used)) {
+        *created = false;
+        return 0;
+    }
     n = sb_cookie_value_decode(c->p, c->value, c->len, cookie_buf,
                                sizeof(cookie_buf), err);
     if (n < 0)
         return -1;
-    return sb_bridge_decode(cfg, c->p, cookie_buf, (size_t)n, ctx, out, used,
-                            err);
+    return validate_cached(b, c->p, c->value, c->len, cookie_buf, (size_t)n,
+                           ctx, out, used, created, err);
 }
 
 int sb_bridge_find(struct sb_bridge *b, const struct sb_bridge_request *rq,
@@ -207,15 +249,15 @@ int sb_bridge_find(struct sb_bridge *b, const struct sb_bridge_request *rq,
                "the request carries no credential of a configured profile");
     for (i = 0; i < f->n; i++) {
         sb_err_clear(&e);
-        if (decode_candidate(b->cfg, &f->cands[i], ctx, out, &used, &e) != 0) {
-            keep_best(err, &e);
-            continue;
-        }
-        f->used = used;
-        if (sb_bridge_check(b, used, out, ctx->now, &f->created, &e) == 0) {
+        used = NULL;
+        if (validate_candidate(b, &f->cands[i], ctx, out, &used, &f->created,
+                               &e) == 0) {
+            f->used = used;
             f->which = &f->cands[i];
             return 0;
         }
+        if (used != NULL)
+            f->used = used;
         if (e.code == SB_ERR_STORE || e.code == SB_ERR_CONFIG) {
             *err = e;
             return -1;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sessionbridge/bridge.h"
+#include "sessionbridge/cache.h"
 #include "sessionbridge/clock.h"
 #include "sessionbridge/log.h"
 
@@ -225,6 +226,7 @@ int sb_bridge_patch(struct sb_bridge *b, const char *sid, const json_t *data,
     if (r == NULL ||
         sb_store_patch(r, b->cfg->prefix, sid, data, now, out, err) != 0)
         return -1;
+    sb_cache_invalidate_sid(sid, strlen(sid));
     refresh_records(b, out);
     return 0;
 }

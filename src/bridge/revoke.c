@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sessionbridge/bridge.h"
+#include "sessionbridge/cache.h"
 
 /* Unlinks the framework records (every profile whose format keeps them)
  * of sids[0..n), in one pipeline; sends nothing when no profile has any. */
@@ -38,6 +39,30 @@ static int drop_records(struct sb_redis *r, const struct sb_config *cfg,
     return rc;
 }
 
+/* This process's cache forgets sids[0..n) at once (the other bridges hear
+ * of it on the invalidation channel), so a caller that revoked through
+ * this bridge never sees its own revocation served from the cache. */
+static void forget_sids(const char *const *sids, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        sb_cache_invalidate_sid(sids[i], strlen(sids[i]));
+}
+
+/* forget_sids for every session of subjects[0..n) (their owner tags). */
+static void forget_owners(const char *const *subjects, size_t n)
+{
+    char tag[SB_STORE_TAG_MAX];
+    struct sb_err err;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (sb_store_tag(subjects[i], NULL, tag, sizeof(tag), &err) == 0)
+            sb_cache_invalidate_owner(tag, strlen(tag));
+    }
+}
+
 int sb_bridge_revoke_session(struct sb_bridge *b, const struct sb_session *s,
                              int64_t now, struct sb_store_removed *removed,
                              struct sb_err *err)
@@ -49,6 +74,7 @@ int sb_bridge_revoke_session(struct sb_bridge *b, const struct sb_session *s,
         sb_store_revoke(r, b->cfg->prefix, s, now,
                         sb_store_max_lifetime(b->cfg), removed, err) != 0)
         return -1;
+    forget_sids(&sid, 1);
     return drop_records(r, b->cfg, &sid, 1, err);
 }
 
@@ -83,6 +109,7 @@ int sb_bridge_delete(struct sb_bridge *b, const char *const *sids, size_t n,
                                   removed, err);
     if (rc != 0)
         return -1;
+    forget_sids(sids, n);
     return drop_records(r, b->cfg, sids, n, err);
 }
 
@@ -100,8 +127,11 @@ int sb_bridge_logout(struct sb_bridge *b, const char *const *subjects,
     rc = sb_store_logout_many(r, b->cfg->prefix, subjects, n, now,
                               sb_store_max_lifetime(b->cfg), removed, &sids,
                               &nsids, err);
-    if (rc == 0)
+    if (rc == 0) {
+        forget_sids((const char *const *)sids, nsids);
+        forget_owners(subjects, n);
         rc = drop_records(r, b->cfg, (const char *const *)sids, nsids, err);
+    }
     sb_store_free_strings(sids, nsids);
     return rc;
 }

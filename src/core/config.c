@@ -316,6 +316,8 @@ static const struct key_spec fixed_keys[] = {
     {"route", "legacy", KT_STRING, OFF(route_legacy), NULL, 0, 0},
     {"route", "new", KT_STRING, OFF(route_new), NULL, 0, 0},
     {"route", "mint", KT_STRING, OFF(route_mint), NULL, 0, 0},
+    {"cache", "entries", KT_UINT, OFF(cache_entries), "100000", 0, 10000000},
+    {"cache", "ttl", KT_UINT, OFF(cache_ttl), "5", 0, 3600},
 };
 
 static int apply_listen(struct sb_config *cfg, const char *v,
@@ -823,7 +825,7 @@ static int build_profiles(struct sb_config *cfg, struct entries *es,
 static int check_unknown(struct entries *es, struct sb_err *err)
 {
     static const char *const sections[] = {"http", "redis", "log", "api",
-                                           "route", NULL};
+                                           "route", "cache", NULL};
     size_t i, j;
 
     for (i = 0; i < es->count; i++) {

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "sessionbridge/cache.h"
 #include "sessionbridge/config.h"
+#include "sessionbridge/invalidation.h"
 #include "sessionbridge/log.h"
 #include "sessionbridge/redis.h"
 
@@ -66,6 +68,7 @@ static void reload(const char *path, const struct sb_config *running)
                NULL);
     sb_log_set_level(cfg->log_level);
     sb_live_install(cfg);
+    sb_cache_clear(); /* verdicts of the old profiles go */
     sb_log(SB_LOG_INFO, "configuration reloaded", "path", path, NULL);
 }
 
@@ -121,6 +124,11 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (sb_cache_init(cfg->cache_entries, cfg->cache_ttl) != 0) {
+        sb_log(SB_LOG_ERROR, "cannot size the cache", NULL);
+        sb_config_unref(cfg);
+        return 1;
+    }
     srv = sb_http_start(cfg, &port, &err);
     if (srv == NULL) {
         sb_log(SB_LOG_ERROR, "cannot start", "reason", err.msg, NULL);
@@ -137,6 +145,9 @@ int main(int argc, char **argv)
                portbuf, "threads", threads, "version", SB_VERSION, NULL);
     }
     sb_live_install(cfg);
+    if (sb_invalidation_start(sb_live_config, sb_live_thread_release) != 0)
+        sb_log(SB_LOG_WARN, "cannot start the cache's invalidation "
+               "subscriber; every request asks Redis", NULL);
 
     for (;;) {
         if (sigwait(&sigs, &sig) != 0)
@@ -151,6 +162,8 @@ int main(int argc, char **argv)
     sb_log(SB_LOG_INFO, "stopping: draining requests in flight", "signal",
            sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
     sb_http_stop(srv, drain);
+    sb_invalidation_stop();
+    sb_cache_shutdown();
     sb_live_shutdown();
     sb_redis_thread_release();
     sb_log(SB_LOG_INFO, "stopped", NULL);

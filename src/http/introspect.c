@@ -51,14 +51,14 @@ static int form_checked(struct sb_http_req *req, struct form_check *c)
     sb_api_codec_ctx(req, &c->ctx, c->addr, sizeof(c->addr));
     sb_api_bridge(req, &c->b);
     hp = hint_present ? sb_config_profile(req->cfg, hint) : NULL;
-    if ((hp == NULL ||
-         sb_bridge_decode(req->cfg, hp, token, (size_t)n, &c->ctx, &c->s,
-                          &c->used, &c->err) != 0) &&
-        sb_bridge_decode(req->cfg, NULL, token, (size_t)n, &c->ctx, &c->s,
-                         &c->used, &c->err) != 0)
-        return 0;
-    if (sb_bridge_check(&c->b, c->used, &c->s, c->ctx.now, NULL,
-                        &c->err) == 0)
+    if (hp != NULL &&
+        sb_bridge_validate(&c->b, hp, token, (size_t)n, &c->ctx, &c->s,
+                           &c->used, NULL, &c->err) == 0)
+        return 1;
+    if ((hp == NULL || (c->err.code != SB_ERR_STORE &&
+                        c->err.code != SB_ERR_CONFIG)) &&
+        sb_bridge_validate(&c->b, NULL, token, (size_t)n, &c->ctx, &c->s,
+                           &c->used, NULL, &c->err) == 0)
         return 1;
     if (c->err.code != SB_ERR_STORE && c->err.code != SB_ERR_CONFIG)
         return 0;

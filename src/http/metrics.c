@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "sessionbridge/cache.h"
 #include "sessionbridge/ratelimit.h"
 #include "sessionbridge/redis.h"
 
@@ -228,6 +229,44 @@ static int render_slots(struct sb_buf *out, struct label_slot *slots,
     return rc;
 }
 
+/* The verdict cache's counters and gauges (sessionbridge/cache.h). */
+static int render_cache(struct sb_buf *out)
+{
+    struct sb_cache_stats st;
+
+    sb_cache_stats(&st);
+    return sb_buf_printf(out,
+        "# HELP sessionbridge_cache_hits_total Credentials answered from "
+        "the verdict cache.\n"
+        "# TYPE sessionbridge_cache_hits_total counter\n"
+        "sessionbridge_cache_hits_total %lu\n"
+        "# HELP sessionbridge_cache_misses_total Credentials the cache did "
+        "not hold (asked Redis).\n"
+        "# TYPE sessionbridge_cache_misses_total counter\n"
+        "sessionbridge_cache_misses_total %lu\n"
+        "# HELP sessionbridge_cache_invalidations_total Invalidations "
+        "applied (revoked sessions, logged-out users, clears).\n"
+        "# TYPE sessionbridge_cache_invalidations_total counter\n"
+        "sessionbridge_cache_invalidations_total %lu\n"
+        "# HELP sessionbridge_cache_entries Credentials the cache holds.\n"
+        "# TYPE sessionbridge_cache_entries gauge\n"
+        "sessionbridge_cache_entries %lu\n"
+        "# HELP sessionbridge_cache_capacity [cache] entries (0: "
+        "disabled).\n"
+        "# TYPE sessionbridge_cache_capacity gauge\n"
+        "sessionbridge_cache_capacity %u\n"
+        "# HELP sessionbridge_cache_subscribed 1 while the invalidation "
+        "subscription stands (the cache serves), else 0.\n"
+        "# TYPE sessionbridge_cache_subscribed gauge\n"
+        "sessionbridge_cache_subscribed %d\n"
+        "# HELP sessionbridge_cache_subscriptions_total Times the "
+        "invalidation subscription (re)started (each empties the cache).\n"
+        "# TYPE sessionbridge_cache_subscriptions_total counter\n"
+        "sessionbridge_cache_subscriptions_total %lu\n",
+        st.hits, st.misses, st.invalidations, st.entries, st.capacity,
+        st.subscribed ? 1 : 0, st.subscriptions);
+}
+
 int sb_metrics_render(struct sb_buf *out)
 {
     char master[300];
@@ -254,6 +293,7 @@ int sb_metrics_render(struct sb_buf *out)
                             "sessionbridge_revocations_total{kind=\"%s\"} "
                             "%lu\n", revocation_kinds[i],
                             atomic_load(&revocations[i]));
+    rc |= render_cache(out);
     if (sb_redis_current_master(master, sizeof(master)) == 0 &&
         strpbrk(master, "\"\\\n") == NULL)
         rc |= sb_buf_printf(out,

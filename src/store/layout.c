@@ -118,6 +118,12 @@ int sb_store_key_sid(const char *prefix, const char *sid, char *buf,
     return key_printf(buf, size, err, prefix, "sid:%s", sid);
 }
 
+int sb_store_key_channel(const char *prefix, char *buf, size_t size,
+                         struct sb_err *err)
+{
+    return key_printf(buf, size, err, prefix, "invalidate");
+}
+
 int sb_store_key_layout(const char *prefix, char *buf, size_t size,
                         struct sb_err *err)
 {

@@ -144,7 +144,9 @@ int sb_record_call_build(struct sb_record_call *c, const char *prefix,
                              err) != 0 ||
         sb_store_key_revoked(prefix, c->tag, "", c->revp, sizeof(c->revp),
                              err) != 0 ||
-        sb_store_key_sid(prefix, s->sid, c->ptr, sizeof(c->ptr), err) != 0)
+        sb_store_key_sid(prefix, s->sid, c->ptr, sizeof(c->ptr), err) != 0 ||
+        sb_store_key_channel(prefix, c->channel, sizeof(c->channel),
+                             err) != 0)
         return -1;
     ttl = s->expires_at > 0 ? s->expires_at - now : SB_STORE_UNBOUNDED_TTL;
     if (ttl <= 0)
@@ -169,6 +171,7 @@ int sb_record_call_build(struct sb_record_call *c, const char *prefix,
     c->argv[11] = c->cap;
     c->argv[12] = c->sessp;
     c->argv[13] = c->revp;
+    c->argv[14] = c->channel;
     for (i = 0; i < SB_RECORD_ARGC; i++)
         c->argvlen[i] = i == 5 ? json_len : strlen(c->argv[i]);
     c->claim_argv[0] = c->ptr;
@@ -476,18 +479,20 @@ int sb_store_patch(struct sb_redis *r, const char *prefix, const char *sid,
                    const json_t *data, int64_t now, struct sb_session *out,
                    struct sb_err *err)
 {
-    char key[SB_STORE_KEY_MAX];
+    char key[SB_STORE_KEY_MAX], channel[SB_STORE_KEY_MAX];
     struct sb_buf text;
     int attempt;
 
     if (!json_is_object(data))
         return sb_err_set(err, SB_ERR_INVALID_REQUEST,
                           "field 'data' must be a JSON object");
+    if (sb_store_key_channel(prefix, channel, sizeof(channel), err) != 0)
+        return -1;
     sb_buf_init(&text);
     for (attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {
         redisReply *old, *rep;
-        const char *argv[3];
-        size_t argvlen[3];
+        const char *argv[5];
+        size_t argvlen[5];
         json_t *doc;
         long long result;
 
@@ -516,7 +521,11 @@ int sb_store_patch(struct sb_redis *r, const char *prefix, const char *sid,
         argvlen[1] = old->len;
         argv[2] = text.data;
         argvlen[2] = text.len;
-        rep = sb_store_eval(r, SB_SCRIPT_CAS, 1, 3, argv, argvlen, err);
+        argv[3] = channel;
+        argvlen[3] = strlen(channel);
+        argv[4] = sid;
+        argvlen[4] = strlen(sid);
+        rep = sb_store_eval(r, SB_SCRIPT_CAS, 1, 5, argv, argvlen, err);
         freeReplyObject(old);
         if (rep == NULL)
             goto err_free;
@@ -546,16 +555,19 @@ err_free:
 /* Builds the delete script's arguments for sid of owner tag. */
 struct delete_args {
     struct sb_store_keys k;
+    char channel[SB_STORE_KEY_MAX];
     char now_s[24];
     char ttl_s[24];
-    const char *argv[7];
+    const char *argv[8];
 };
 
 static int delete_args(const char *prefix, const char *tag, const char *sid,
                        int64_t now, int64_t least_ttl,
                        struct delete_args *a, struct sb_err *err)
 {
-    if (sb_store_key_set(prefix, tag, sid, &a->k, err) != 0)
+    if (sb_store_key_set(prefix, tag, sid, &a->k, err) != 0 ||
+        sb_store_key_channel(prefix, a->channel, sizeof(a->channel),
+                             err) != 0)
         return -1;
     snprintf(a->now_s, sizeof(a->now_s), "%lld", (long long)now);
     snprintf(a->ttl_s, sizeof(a->ttl_s), "%lld",
@@ -567,6 +579,7 @@ static int delete_args(const char *prefix, const char *tag, const char *sid,
     a->argv[4] = a->now_s;
     a->argv[5] = a->ttl_s;
     a->argv[6] = tag[0] == 's' ? "a" : "u";
+    a->argv[7] = a->channel;
     return 0;
 }
 
@@ -642,7 +655,7 @@ static int delete_tagged(struct sb_redis *r, const char *prefix,
 
     if (delete_args(prefix, tag, sid, now, least_ttl, &a, err) != 0)
         return -1;
-    rep = sb_store_eval(r, SB_SCRIPT_DELETE, 3, 7, a.argv, NULL, err);
+    rep = sb_store_eval(r, SB_SCRIPT_DELETE, 3, 8, a.argv, NULL, err);
     if (rep == NULL || delete_result(rep, removed, &marker_ttl, err) != 0)
         return -1;
     return keep_pointer(r, prefix, tag, sid, marker_ttl, err);
@@ -787,9 +800,10 @@ static int take_sids(redisReply *const *reps, size_t nreps, char ***out,
 struct logout_args {
     char tag[SB_STORE_TAG_MAX];
     struct sb_store_keys k;
+    char channel[SB_STORE_KEY_MAX];
     char now_s[24];
     char ttl_s[24];
-    const char *argv[6];
+    const char *argv[8];
 };
 
 static int logout_args(const char *prefix, const char *subject, int64_t now,
@@ -799,7 +813,9 @@ static int logout_args(const char *prefix, const char *subject, int64_t now,
     if (subject == NULL)
         return sb_err_set(err, SB_ERR_INVALID_REQUEST, "subject required");
     if (sb_store_tag(subject, NULL, a->tag, sizeof(a->tag), err) != 0 ||
-        sb_store_key_set(prefix, a->tag, "", &a->k, err) != 0)
+        sb_store_key_set(prefix, a->tag, "", &a->k, err) != 0 ||
+        sb_store_key_channel(prefix, a->channel, sizeof(a->channel),
+                             err) != 0)
         return -1;
     snprintf(a->now_s, sizeof(a->now_s), "%lld", (long long)now);
     snprintf(a->ttl_s, sizeof(a->ttl_s), "%lld",
@@ -810,6 +826,8 @@ static int logout_args(const char *prefix, const char *subject, int64_t now,
     a->argv[3] = a->ttl_s;
     a->argv[4] = a->k.sess;
     a->argv[5] = a->k.rev;
+    a->argv[6] = a->channel;
+    a->argv[7] = a->tag;
     return 0;
 }
 
@@ -842,7 +860,7 @@ int sb_store_logout_user(struct sb_redis *r, const char *prefix,
         *n = 0;
     if (logout_args(prefix, subject, now, nbf_ttl, &a, err) != 0)
         return -1;
-    rep = sb_store_eval(r, SB_SCRIPT_LOGOUT, 2, 6, a.argv, NULL, err);
+    rep = sb_store_eval(r, SB_SCRIPT_LOGOUT, 2, 8, a.argv, NULL, err);
     if (rep == NULL)
         return -1;
     if (!is_string_array(rep))
@@ -985,7 +1003,7 @@ int sb_store_delete_many(struct sb_redis *r, const char *prefix,
         if (delete_args(prefix, tags[i], sids[i], now, least_ttl, &a,
                         err) != 0 ||
             sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_DELETE),
-                                    3, 7, a.argv, NULL, err) != 0)
+                                    3, 8, a.argv, NULL, err) != 0)
             goto out_drain;
         sent++;
     }
@@ -1038,7 +1056,7 @@ int sb_store_logout_many(struct sb_redis *r, const char *prefix,
     for (i = 0; i < n; i++) {
         if (logout_args(prefix, subjects[i], now, nbf_ttl, &a, err) != 0 ||
             sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_LOGOUT),
-                                    2, 6, a.argv, NULL, err) != 0) {
+                                    2, 8, a.argv, NULL, err) != 0) {
             sb_redis_discard(r, sent, NULL);
             goto out_free;
         }

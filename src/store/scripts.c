@@ -12,8 +12,9 @@
  * record: the hot path's check-and-insert over one owner's slot.
  * KEYS: sess, idx, rev, nbf.  ARGV: sid, session JSON, ttl, index score,
  * issued_at, now, mode ("r" record, "a" anonymous: no index, no nbf),
- * the most live sessions the user may have, and the session and marker
- * key prefixes P{T}:sess: and P{T}:rev: (for sessions evicted past that).
+ * the most live sessions the user may have, the session and marker key
+ * prefixes P{T}:sess: and P{T}:rev: (for sessions evicted past that), and
+ * the invalidation channel (an evicted sid is published there).
  * Returns -1 revoked (marker), -2 revoked (not-before), 0 already there,
  * 1 inserted.
  *
@@ -56,6 +57,7 @@ static const char record_lua[] =
     "      if left > 0 then\n"
     "        redis.call('SET', ARGV[10] .. old[i], ARGV[6], 'EX', left)\n"
     "      end\n"
+    "      redis.call('PUBLISH', ARGV[11], 'i ' .. old[i])\n"
     "    end\n"
     "  end\n"
     "  local last = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\n"
@@ -88,7 +90,8 @@ static const char claim_lua[] =
 /*
  * delete: removes one session and revokes its sid.
  * KEYS: sess, idx, rev.  ARGV: sid, now, least marker ttl, mode ("u" /
- * "a").  The marker lives as long as the session had left (the key's TTL,
+ * "a"), the invalidation channel (the sid is published there, in the same
+ * atomic step, for every bridge's cache).  The marker lives as long as the session had left (the key's TTL,
  * else its index score minus now), and never less than the least ttl
  * (the longest life a credential of any profile can have, so a copy the
  * app re-signed meanwhile is caught too); a sid already revoked (and no
@@ -100,6 +103,7 @@ static const char delete_lua[] =
     "local least = tonumber(ARGV[3])\n"
     "local v = redis.call('GET', KEYS[1])\n"
     "local mttl = redis.call('TTL', KEYS[3])\n"
+    "redis.call('PUBLISH', ARGV[5], 'i ' .. ARGV[1])\n"
     "if not v and mttl > 0 then return {0, '', mttl} end\n"
     "local ttl = redis.call('TTL', KEYS[1])\n"
     "local prof = ''\n"
@@ -123,7 +127,8 @@ static const char delete_lua[] =
 /*
  * logout: log-out-everywhere of one user.
  * KEYS: idx, nbf.  ARGV: now, nbf ttl, session key prefix P{u:S}:sess:,
- * marker prefix P{u:S}:rev:.  The per-sid keys share the user's hash tag
+ * marker prefix P{u:S}:rev:, the invalidation channel and the owner tag
+ * u:S (published there: every session of the user leaves the caches).  The per-sid keys share the user's hash tag
  * (same slot), built from the prefixes because their number varies.
  * Each marker lives as long as its session had left, and at least the nbf
  * ttl (as delete's do).  Returns the sids removed.
@@ -143,6 +148,7 @@ static const char logout_lua[] =
     "  sids[#sids + 1] = sid\n"
     "end\n"
     "redis.call('DEL', KEYS[1])\n"
+    "redis.call('PUBLISH', ARGV[5], 'o ' .. ARGV[6])\n"
     "return sids\n";
 
 /*
@@ -161,15 +167,17 @@ static const char list_lua[] =
     "return out\n";
 
 /*
- * cas: compare-and-set of one value keeping its TTL.  KEYS: key.
- * ARGV: expected old value, new value.  Returns 1 set, 0 changed
- * meanwhile, -1 gone.
+ * cas: compare-and-set of a session keeping its TTL.  KEYS: key.
+ * ARGV: expected old value, new value, the invalidation channel and the
+ * sid (published: cached answers carry the session's data).  Returns 1
+ * set, 0 changed meanwhile, -1 gone.
  */
 static const char cas_lua[] =
     "local v = redis.call('GET', KEYS[1])\n"
     "if not v then return -1 end\n"
     "if v ~= ARGV[1] then return 0 end\n"
     "redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')\n"
+    "redis.call('PUBLISH', ARGV[3], 'i ' .. ARGV[4])\n"
     "return 1\n";
 
 /*

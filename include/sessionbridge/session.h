@@ -30,6 +30,12 @@ struct sb_session {
                                           after a successful fill) */
     int64_t version;                   /* store: bumped on every update */
     int64_t updated_at;                /* store: Unix seconds of last write */
+    bool derived_sid;                  /* the sid was derived from the
+                                          credential's content (it carries
+                                          none): a revocation then ends the
+                                          copies issued up to it, and the
+                                          same content issued later is a
+                                          new login */
 };
 
 /* Zeroes s; it then owns nothing. */

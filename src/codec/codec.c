@@ -157,9 +157,11 @@ int sb_credential_decode(const struct sb_profile *p, const char *token,
             strcpy(out->sid, json_string_value(v));
         json_object_del(out->data, p->sid_field);
     }
-    if (out->sid[0] == '\0' &&
-        derive_sid(p, token, len, out->data, out->sid, err) != 0)
-        goto err_reset;
+    if (out->sid[0] == '\0') {
+        if (derive_sid(p, token, len, out->data, out->sid, err) != 0)
+            goto err_reset;
+        out->derived_sid = true;
+    }
     if (sb_credential_map_in(p, out, err) != 0)
         goto err_reset;
     snprintf(out->profile, sizeof(out->profile), "%s", p->name);

@@ -172,6 +172,7 @@ int sb_record_call_build(struct sb_record_call *c, const char *prefix,
     c->argv[12] = c->sessp;
     c->argv[13] = c->revp;
     c->argv[14] = c->channel;
+    c->argv[15] = s->derived_sid ? "d" : "s";
     for (i = 0; i < SB_RECORD_ARGC; i++)
         c->argvlen[i] = i == 5 ? json_len : strlen(c->argv[i]);
     c->claim_argv[0] = c->ptr;

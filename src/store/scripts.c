@@ -14,7 +14,11 @@
  * issued_at, now, mode ("r" record, "a" anonymous: no index, no nbf),
  * the most live sessions the user may have, the session and marker key
  * prefixes P{T}:sess: and P{T}:rev: (for sessions evicted past that), and
- * the invalidation channel (an evicted sid is published there).
+ * the invalidation channel (an evicted sid is published there), and "d"
+ * when the sid was derived from the credential's content: a marker then
+ * refuses only credentials issued at or before the revocation (the same
+ * content issued later, e.g. the same user logging in again, is a new
+ * login, and the marker goes).
  * Returns -1 revoked (marker), -2 revoked (not-before), 0 already there,
  * 1 inserted.
  *
@@ -30,7 +34,12 @@
  */
 static const char record_lua[] =
     "local ttl = tonumber(ARGV[3])\n"
-    "if redis.call('EXISTS', KEYS[3]) == 1 then\n"
+    "local rev = redis.call('GET', KEYS[3])\n"
+    "if rev and ARGV[12] == 'd' and tonumber(ARGV[5]) > tonumber(rev) then\n"
+    "  redis.call('DEL', KEYS[3])\n"
+    "  rev = false\n"
+    "end\n"
+    "if rev then\n"
     "  if redis.call('TTL', KEYS[3]) < ttl then\n"
     "    redis.call('EXPIRE', KEYS[3], ttl)\n"
     "  end\n"

@@ -49,7 +49,7 @@ const char *sb_store_script_sha(enum sb_script id);
 
 /* ---- recording a session (records.c; admin.c's batches too) ------------ */
 
-#define SB_RECORD_ARGC 15 /* keys + arguments of one record script call */
+#define SB_RECORD_ARGC 16 /* keys + arguments of one record script call */
 
 /* The keys and arguments of one claim + record pair for a session, laid
  * out for sb_redis_append_evalsha.  Large (its keys are fixed buffers):
@@ -62,7 +62,7 @@ struct sb_record_call {
     char revp[SB_STORE_KEY_MAX];  /* P{T}:rev: */
     char channel[SB_STORE_KEY_MAX]; /* P invalidate */
     char ttl[24], score[24], issued[24], now[24], cap[24];
-    const char *argv[SB_RECORD_ARGC]; /* record: 4 keys, 11 arguments */
+    const char *argv[SB_RECORD_ARGC]; /* record: 4 keys, 12 arguments */
     size_t argvlen[SB_RECORD_ARGC];
     const char *claim_argv[3];        /* claim: the pointer, tag, ttl */
 };

@@ -128,8 +128,12 @@ api GET /v1/users/bob/sessions
 check "bob has one session" 1 "$($SB_PY -c 'import json,sys; print(len(json.loads(sys.argv[1])["sessions"]))' "$API_BODY")"
 api_raw POST /v1/revoke -H "X-Bridge-Token: $BTOK" --data-urlencode "token=$c1"
 check "revoking the first signing revokes the second" "401 revoked" "$(validate "$c2" legacy)"
+c0=$(flask_cookie '{"_user_id":"bob","theme":"light"}' 10)
+check "...and one signed before both" "401 revoked" "$(validate "$c0" legacy)"
+sleep 1.1 # a later second than the revocation's
 c3=$(flask_cookie '{"_user_id":"bob","theme":"light"}' 0)
-check "...and a third, signed after the revocation" "401 revoked" "$(validate "$c3" legacy)"
+check "the same data signed after the revocation is a new login" "200 bob" "$(validate "$c3" legacy)"
+check "...which ends the marker: the old copies are that session again" "200 bob" "$(validate "$c2" legacy)"
 c4=$(flask_cookie '{"_user_id":"bob","theme":"dark"}' 0)
 check "other data is another session" "200 bob" "$(validate "$c4" legacy)"
 

@@ -61,8 +61,8 @@ check "first sight on B" "200 steady" "$(on "$URL_B" "$tok" legacy)"
 # during it (a busy machine may starve its heartbeat: the cache then
 # empties, rightly, and the round proves nothing).
 steady() {
-    local round calls subs
-    for round in 1 2 3; do
+    local calls subs
+    for _ in 1 2 3; do
         subs=$(metric "$URL_B" sessionbridge_cache_subscriptions_total)
         calls=$(evalsha_calls)
         for _ in $(seq 10); do "$@" >/dev/null; done

@@ -8,7 +8,8 @@
 . "$(dirname "$0")/../harness/lib.sh"
 . "$(dirname "$0")/../harness/api.sh"
 
-sb_api_start
+sb_api_start "[cache]
+ttl = 0"  # every request asks Redis: its replies are the test
 
 login alice '{"k":"v"}' 3600
 leg_cookie=$(cookie legacy)

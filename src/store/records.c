@@ -913,6 +913,20 @@ static int read_replies(struct sb_redis *r, size_t n, redisReply **out,
     return 0;
 }
 
+/* Appends the claim that keeps sid's pointer alive for ttl seconds
+ * (keep_args) to the pipeline. */
+static int append_keep(struct sb_redis *r, const char *prefix,
+                       const char *tag, const char *sid, long long ttl,
+                       struct sb_err *err)
+{
+    struct keep_args a;
+
+    if (keep_args(prefix, tag, sid, ttl, &a, err) != 0)
+        return -1;
+    return sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_CLAIM), 1,
+                                   3, a.argv, NULL, err);
+}
+
 /* keep_pointer for sids[0..n) of owners tags[] (skipping "") in one
  * pipeline. */
 static int keep_pointers(struct sb_redis *r, const char *prefix,
@@ -920,7 +934,6 @@ static int keep_pointers(struct sb_redis *r, const char *prefix,
                          const char *const *sids, const long long *ttls,
                          size_t n, struct sb_err *err)
 {
-    struct keep_args a;
     size_t i, sent = 0;
     int rc = 0;
 
@@ -930,9 +943,7 @@ static int keep_pointers(struct sb_redis *r, const char *prefix,
     for (i = 0; i < n; i++) {
         if (tags[i][0] == '\0' || ttls[i] <= 0)
             continue;
-        if (keep_args(prefix, tags[i], sids[i], ttls[i], &a, err) != 0 ||
-            sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_CLAIM),
-                                    1, 3, a.argv, NULL, err) != 0) {
+        if (append_keep(r, prefix, tags[i], sids[i], ttls[i], err) != 0) {
             rc = -1;
             break;
         }
@@ -950,7 +961,6 @@ static int keep_logged_out(struct sb_redis *r, const char *prefix,
                            long long ttl, struct sb_err *err)
 {
     char tag[SB_STORE_TAG_MAX];
-    struct keep_args a;
     size_t i, sent = 0;
     int rc = 0;
 
@@ -961,9 +971,8 @@ static int keep_logged_out(struct sb_redis *r, const char *prefix,
         return -1;
     sent = 1;
     for (i = 0; i < sids->elements; i++) {
-        if (keep_args(prefix, tag, sids->element[i]->str, ttl, &a, err) != 0 ||
-            sb_redis_append_evalsha(r, sb_store_script_sha(SB_SCRIPT_CLAIM),
-                                    1, 3, a.argv, NULL, err) != 0) {
+        if (append_keep(r, prefix, tag, sids->element[i]->str, ttl,
+                        err) != 0) {
             rc = -1;
             break;
         }

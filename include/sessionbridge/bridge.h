@@ -50,7 +50,12 @@ struct sb_redis *sb_bridge_store(struct sb_bridge *b, struct sb_err *err);
 /* ---- credentials in a request (request.c) -------------------------------- */
 
 #define SB_BRIDGE_COOKIES_MAX 32 /* Cookie pairs read from one request */
-#define SB_BRIDGE_CANDIDATES_MAX (SB_BRIDGE_COOKIES_MAX + 1)
+/* The work an unauthenticated request can ask for is bounded: at most this
+ * many cookies of one profile are tried (browsers send duplicates when
+ * paths or domains differ), and at most SB_BRIDGE_CANDIDATES_MAX
+ * credentials in all, the last slot kept for the bearer token. */
+#define SB_BRIDGE_PER_PROFILE_MAX 3
+#define SB_BRIDGE_CANDIDATES_MAX 8
 
 /* What a surface hands over of a request: its header values, borrowed,
  * NULL when absent. */
@@ -84,8 +89,10 @@ struct sb_bridge_candidate {
     bool bearer;
 };
 
-/* The credentials of rq, cookies first (in profile order), then the
- * bearer token; with `only`, just that profile's.  Returns how many. */
+/* The credentials of rq, cookies first (in profile order, at most
+ * SB_BRIDGE_PER_PROFILE_MAX of each profile, in the order sent), then the
+ * bearer token; with `only`, just that profile's.  At most max (the last
+ * slot kept for the bearer token).  Returns how many. */
 size_t sb_bridge_candidates(const struct sb_config *cfg,
                             const struct sb_bridge_request *rq,
                             const struct sb_profile *only,

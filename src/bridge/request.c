@@ -64,15 +64,21 @@ size_t sb_bridge_candidates(const struct sb_config *cfg,
     size_t i, k, n = 0, blen = 0;
     const char *bearer = sb_bridge_bearer(rq->authorization, &blen);
 
+    size_t cookie_max = max > 0 ? max - 1 : 0; /* a slot for the bearer */
+
     for (i = 0; i < cfg->profile_count; i++) {
         const struct sb_profile *p = &cfg->profiles[i];
         size_t name_len = p->cookie.name ? strlen(p->cookie.name) : 0;
+        size_t of_profile = 0;
         if (only != NULL && p != only)
             continue;
-        for (k = 0; k < nc && n < max && name_len > 0; k++) {
+        for (k = 0; k < nc && n < cookie_max && name_len > 0 &&
+                    of_profile < SB_BRIDGE_PER_PROFILE_MAX;
+             k++) {
             if (cookies[k].name_len != name_len ||
                 memcmp(cookies[k].name, p->cookie.name, name_len) != 0)
                 continue;
+            of_profile++;
             out[n].p = p;
             out[n].value = cookies[k].value;
             out[n].len = cookies[k].value_len;

@@ -315,7 +315,8 @@ void sb_api_error(struct sb_http_req *req, unsigned status, const char *code,
 static unsigned status_of(enum sb_err_code code)
 {
     switch (code) {
-    case SB_ERR_STORE: return 503;
+    case SB_ERR_STORE:
+    case SB_ERR_OVERLOADED: return 503;
     case SB_ERR_TOO_LARGE: return 413;
     case SB_ERR_NOT_FOUND: return 404;
     case SB_ERR_INVALID_REQUEST: return 400;

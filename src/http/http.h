@@ -104,10 +104,6 @@ void sb_http_reply_error(struct sb_http_req *req, unsigned status,
                          const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Answers with an error from a struct sb_err, mapping its code to an HTTP
- * status (store -> 503, too_large -> 413, invalid_request -> 400, ...). */
-void sb_http_reply_err(struct sb_http_req *req, const struct sb_err *err);
-
 /* Answers with plain bytes and a static content type. */
 void sb_http_reply_raw(struct sb_http_req *req, unsigned status,
                        const char *content_type, const char *body,

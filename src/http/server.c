@@ -299,26 +299,6 @@ void sb_http_reply_error(struct sb_http_req *req, unsigned status,
                        json_pack("{s:s, s:s}", "error", code, "message", msg));
 }
 
-void sb_http_reply_err(struct sb_http_req *req, const struct sb_err *err)
-{
-    unsigned status;
-
-    switch (err->code) {
-    case SB_ERR_STORE:
-    case SB_ERR_OVERLOADED: status = 503; break;
-    case SB_ERR_TOO_LARGE: status = 413; break;
-    case SB_ERR_NOT_FOUND: status = 404; break;
-    case SB_ERR_INVALID_REQUEST: status = 400; break;
-    case SB_ERR_NOMEM:
-    case SB_ERR_INTERNAL:
-    case SB_ERR_IO:
-    case SB_ERR_CONFIG: status = 500; break;
-    default: status = 401; break; /* credential errors */
-    }
-    sb_http_reply_error(req, status, sb_err_code_name(err->code), "%s",
-                        err->msg);
-}
-
 /* Runs the handler (or answers 404 / 405 / 413) for a complete request. */
 static void dispatch(struct sb_http_req *req)
 {

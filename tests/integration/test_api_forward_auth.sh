@@ -120,6 +120,31 @@ auth "$(cookie legacy)"
 check "control bytes in the subject are escaped" "eve%0D%0AX-Evil: 1" "$A_SUBJECT"
 check "no header was injected" "" "$(grep -c '^X-Evil' "$SB_TMP/ah2" | sed 's/^0$//')"
 
+# the work one request can ask for is bounded: at most 3 cookies of one
+# profile are tried, in the order sent (browsers repeat a name across paths)
+auth "session=forged.1.x; session=forged.2.x; ${C[legacy,valid]}"
+check "a valid cookie after two forged ones of its profile is tried" "200 $valid_sid" "$A_STATUS $A_SID"
+auth "session=forged.1.x; session=forged.2.x; session=forged.3.x; ${C[legacy,valid]}"
+check "a fourth cookie of one profile is not tried" "401" "$A_STATUS"
+auth "session=forged.1.x; session=forged.2.x; session=forged.3.x; ${C[new,valid]}"
+check "the cap is per profile: another profile's cookie still counts" "200 $valid_sid" "$A_STATUS $A_SID"
+
+# past [http] max_asym_verifications_per_second a forged RS token is not
+# checked: 503 overloaded (a flood must not look like bad credentials)
+forged_rs="$(printf '{"alg":"RS256","kid":"test-rsa-1"}' | base64 -w0 | tr '+/' '-_' | tr -d '=').e30.$(head -c 256 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=')"
+auth "rs_token=$forged_rs"
+check "a forged RS token is a bad signature" "401 bad_signature" "$A_STATUS $A_ERROR"
+sed -i 's/^threads = 2$/threads = 2\nmax_asym_verifications_per_second = 1/' "$SB_TMP/sb.ini"
+kill -HUP "$SB_DAEMON_PID"
+for _ in $(seq 100); do
+    auth "rs_token=$forged_rs"
+    [ "$A_STATUS" = 503 ] && break
+    sleep 0.05
+done
+check "over the verification cap: 503 overloaded, no Set-Cookie" "503 overloaded " "$A_STATUS $A_ERROR $A_SETCOOKIES"
+auth "${C[legacy,valid]}"
+check "an HMAC cookie is not held back by the asymmetric cap" "200 $valid_sid" "$A_STATUS $A_SID"
+
 # flipping the route is a reload, not a restart
 login carol '{}' 600
 sed -i 's/^mint = new$/mint = legacy/' "$SB_TMP/sb.ini"

@@ -14,6 +14,8 @@
 # the daemon's peak RSS, and how fast a revocation made on one bridge is
 # refused by a second bridge serving load (REVOCATIONS of them, and again
 # with the second bridge's invalidation connection killed first).
+# Two more bridges run without the cache ([cache] ttl = 0), with THREADS
+# and 4 x THREADS workers: the miss path, one blocking Redis round trip.
 # Not a test: it prints figures and whether each target was met.
 #
 #   tests/bench/bench_auth.sh [BUILD_DIR]
@@ -108,10 +110,20 @@ start() {
 
 write_config a
 write_config b
+# c and d: no cache, so every request is a miss (the Redis round trip a
+# first sight or a request after an invalidation pays), with THREADS and
+# with 4 x THREADS workers: is a worker idling on Redis what caps it?
+write_config c
+write_config d
+printf '[cache]\nttl = 0\n' >>"$TMP/c.ini"
+printf '[cache]\nttl = 0\n' >>"$TMP/d.ini"
+sed -i "s/^threads = $THREADS\$/threads = $((THREADS * 4))/" "$TMP/d.ini"
 start bare "$BUILD/bare_mhd" "$TMP/bare.port" "$THREADS"; BARE=$PORT
 start go "$TMP/go_securecookie" -key "$TMP/gorilla.key" -cookie gsess -subject user_id -port-file "$TMP/go.port"; GOP=$PORT
 start a "$BUILD/sessionbridge" -c "$TMP/a.ini"; A=$PORT APID=$LASTPID
 start b "$BUILD/sessionbridge" -c "$TMP/b.ini"; B=$PORT
+start c "$BUILD/sessionbridge" -c "$TMP/c.ini"; C=$PORT
+start d "$BUILD/sessionbridge" -c "$TMP/d.ini"; D=$PORT
 
 curl -s -X POST -H 'X-Bridge-Token: bench-backend-token-0123456789' \
     --data '{"subject":"42","data":{"name":"alice","role":"user"},"ttl":86400}' \
@@ -131,6 +143,7 @@ expect "go peer, valid cookie" 200 -H "Cookie: gsess=$GORILLA" "http://127.0.0.1
 expect "go peer, forged cookie" 401 -H "Cookie: gsess=${GORILLA}x" "http://127.0.0.1:$GOP/"
 expect "bridge, gorilla cookie" 200 -H "Cookie: gsess=$GORILLA" "http://127.0.0.1:$A/v1/auth"
 expect "bridge, flask cookie" 200 -H "Cookie: session=$FLASK" "http://127.0.0.1:$A/v1/auth"
+expect "bridge without cache, gorilla cookie" 200 -H "Cookie: gsess=$GORILLA" "http://127.0.0.1:$C/v1/auth"
 expect "bridge, forged cookie" 401 -H "Cookie: gsess=${GORILLA}x" "http://127.0.0.1:$A/v1/auth"
 
 # nginx in front: auth_request to each of the three, a static file behind.
@@ -187,6 +200,8 @@ CASES=(
     "Go net/http + gorilla/securecookie|http://127.0.0.1:$GOP/|gsess=$GORILLA"
     "bridge /v1/auth, gorilla cookie|http://127.0.0.1:$A/v1/auth|gsess=$GORILLA"
     "bridge /v1/auth, Flask cookie|http://127.0.0.1:$A/v1/auth|session=$FLASK"
+    "bridge, gorilla, no cache, threads=$THREADS|http://127.0.0.1:$C/v1/auth|gsess=$GORILLA"
+    "bridge, gorilla, no cache, threads=$((THREADS * 4))|http://127.0.0.1:$D/v1/auth|gsess=$GORILLA"
     "nginx static file, no auth|$N/plain/ok.txt|gsess=$GORILLA"
     "nginx auth_request -> bare|$N/bare/ok.txt|gsess=$GORILLA"
     "nginx auth_request -> Go peer|$N/go/ok.txt|gsess=$GORILLA"
@@ -238,7 +253,7 @@ ratio "bridge gorilla / bare libmicrohttpd" "${BEST_RPS[2]}" "${BEST_RPS[0]}" 0.
 ratio "bridge Flask / bare libmicrohttpd" "${BEST_RPS[3]}" "${BEST_RPS[0]}" 0.8
 ratio "bridge gorilla p99 / bare p99" "${BEST_P99[2]}" "${BEST_P99[0]}" "<1.5"
 ratio "bridge Flask p99 / bare p99" "${BEST_P99[3]}" "${BEST_P99[0]}" "<1.5"
-ratio "behind nginx: bridge / Go peer" "${BEST_RPS[7]}" "${BEST_RPS[6]}" 1.2
+ratio "behind nginx: bridge / Go peer" "${BEST_RPS[9]}" "${BEST_RPS[8]}" 1.2
 
 entries=$(curl -s "http://127.0.0.1:$A/metrics" | awk '$1 == "sessionbridge_cache_entries" {print $2}')
 hwm_kb=$(awk '/VmHWM/ {print $2}' "/proc/$APID/status")

@@ -4,17 +4,20 @@
 #   bench_codec_express_jwt, bench_codec_itsdangerous,
 #   bench_codec_gorilla_rails  (codec micro-benchmarks built by CMake)
 #   bench_http.sh              (the daemon and nginx auth_request under wrk)
+#   bench_auth.sh              (forward-auth beside bare libmicrohttpd and a
+#                               Go gorilla/securecookie peer; revocation lag)
 #   bench_purge.sh             (purging SESSIONS sessions from Redis)
 # A failing benchmark is reported and the others still run; the exit status
 # says whether all of them ran.  About 1 min for the codecs, 2.5 min for
-# HTTP, and 3-4 min (and ~600 MB of Redis) for the 1,000,000-session purge.
+# HTTP, 5 min for bench_auth.sh, and 3-4 min (and ~600 MB of Redis) for the 1,000,000-session purge.
 # Not a test: the figures depend on the machine.
 #
 #   tests/bench/run_all.sh [BUILD_DIR]
 #   SECONDS_PER=0.2 DURATION=2 SESSIONS=20000 tests/bench/run_all.sh build
 #
 # SECONDS_PER: seconds per codec measurement (default 1); DURATION,
-# THREADS, CONNECTIONS: passed to bench_http.sh; SESSIONS: the purge's
+# THREADS, CONNECTIONS: passed to bench_http.sh and bench_auth.sh (ROUNDS,
+# REVOCATIONS too); SESSIONS: the purge's
 # session count (default 1000000).
 set -u
 
@@ -46,6 +49,7 @@ for b in bench_codec_express_jwt bench_codec_itsdangerous bench_codec_gorilla_ra
     fi
 done
 run bench_http.sh bash "$here/bench_http.sh" "$BUILD"
+run bench_auth.sh bash "$here/bench_auth.sh" "$BUILD"
 run bench_purge.sh bash "$here/bench_purge.sh" "$BUILD" "$SESSIONS"
 
 echo

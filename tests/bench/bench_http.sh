@@ -5,8 +5,10 @@
 # against /v1/auth (cookie / bearer) and /v1/validate (JSON body) for a
 # valid Flask cookie, HS256 JWT and gorilla cookie, and once more through
 # nginx auth_request (upstream keepalive); prints req/s, p50, p99 and the
-# daemon's RSS.  Every request includes the Redis record-and-check round
-# trip.  Not a test: numbers depend on the machine.
+# daemon's RSS.  The cache is on ([cache] defaults): after the first
+# request of each credential, answers come from the verdict cache with no
+# Redis round trip (bench_auth.sh measures the cacheless miss path too).
+# Not a test: numbers depend on the machine.
 #
 #   tests/bench/bench_http.sh [BUILD_DIR]
 #   THREADS=4 DURATION=10 CONNECTIONS=64 tests/bench/bench_http.sh build

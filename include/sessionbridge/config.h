@@ -38,6 +38,8 @@ struct sb_api_token {
 /* Endpoint families that may be opened to loopback callers. */
 #define SB_OPEN_AUTH 0x1u
 #define SB_OPEN_VALIDATE 0x2u
+#define SB_OPEN_EXT_AUTHZ 0x4u /* gRPC envoy.service.auth.v3 Check */
+#define SB_OPEN_APIKEYS 0x8u   /* gRPC sessionbridge.v1.ApiKeys */
 
 struct sb_config {
     char *path;                  /* file it was read from; owned */
@@ -91,6 +93,12 @@ struct sb_config {
     size_t profile_count;
 
     atomic_int refs;             /* sb_config_ref / sb_config_unref */
+    /* [grpc] (listen, threads and max_message_bytes read at start) */
+    char *grpc_listen_host;      /* NULL: no gRPC listener (the default) */
+    unsigned grpc_listen_port;   /* 0 = any free port */
+    unsigned grpc_threads;       /* 0 in the file = cores */
+    size_t grpc_max_message;     /* bytes a request message may have */
+
 };
 
 /* Reads, validates and prepares the config at path (profiles' keys

@@ -259,10 +259,11 @@ enum key_type {
     KT_UINT,     /* unsigned, within min..max */
     KT_SIZE,     /* size_t, within min..max */
     KT_LISTEN,   /* host:port into listen_host / listen_port */
+    KT_GRPC_LISTEN, /* host:port into grpc_listen_host / grpc_listen_port */
     KT_REDIS,    /* URL into redis */
     KT_REDIS_OPT, /* another [redis] connection key (sb_redis_conf_set) */
     KT_LOGLEVEL, /* enum sb_log_level */
-    KT_OPEN,     /* comma list of auth,validate */
+    KT_OPEN,     /* comma list of auth,validate,ext_authz,apikeys */
     KT_FILE      /* path read by a later step (kept as a string) */
 };
 
@@ -320,26 +321,33 @@ static const struct key_spec fixed_keys[] = {
     {"cache", "ttl", KT_UINT, OFF(cache_ttl), "5", 0, 3600},
 };
 
-static int apply_listen(struct sb_config *cfg, const char *v,
+/* Reads "host:port" of [section] listen into *host_out / *port_out. */
+static int apply_listen(const char *section, char **host_out,
+                        unsigned *port_out, const char *v,
                         const struct origin *o, struct sb_err *err)
 {
     const char *colon = strrchr(v, ':');
+    {"grpc", "listen", KT_GRPC_LISTEN, 0, NULL, 0, 0},
+    {"grpc", "threads", KT_UINT, OFF(grpc_threads), "0", 0, 256},
+    {"grpc", "max_message_bytes", KT_SIZE, OFF(grpc_max_message), "65536",
+     256, 16 << 20},
     unsigned long long port;
     const char *host = v;
     size_t hlen;
 
     if (colon == NULL || colon == v ||
         parse_uint(colon + 1, 0, 65535, &port) != 0)
-        return fail_at(err, o, "http", "listen",
+        return fail_at(err, o, section, "listen",
                        "expected host:port (e.g. 127.0.0.1:8080)");
     hlen = (size_t)(colon - v);
     if (host[0] == '[' && host[hlen - 1] == ']') {
         host++;
         hlen -= 2;
     }
-    cfg->listen_host = strndup(host, hlen);
-    cfg->listen_port = (unsigned)port;
-    return cfg->listen_host ? 0 : sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    free(*host_out);
+    *host_out = strndup(host, hlen);
+    *port_out = (unsigned)port;
+    return *host_out ? 0 : sb_err_set(err, SB_ERR_NOMEM, "out of memory");
 }
 
 static int apply_open(struct sb_config *cfg, const char *v,
@@ -358,10 +366,15 @@ static int apply_open(struct sb_config *cfg, const char *v,
             cfg->open_on_loopback |= SB_OPEN_VALIDATE;
         else {
             rc = fail_at(err, o, "api", "open_on_loopback",
-                         "unknown endpoint family '%s' (auth, validate)", tok);
+                         "unknown endpoint family '%s' (auth, validate, "
+                         "ext_authz, apikeys)", tok);
             break;
         }
     }
+        else if (strcmp(tok, "ext_authz") == 0)
+            cfg->open_on_loopback |= SB_OPEN_EXT_AUTHZ;
+        else if (strcmp(tok, "apikeys") == 0)
+            cfg->open_on_loopback |= SB_OPEN_APIKEYS;
     free(copy);
     return rc;
 }
@@ -449,7 +462,13 @@ static int apply_fixed(struct sb_config *cfg, struct entries *es,
                 *(size_t *)(base + k->offset) = (size_t)n;
             break;
         case KT_LISTEN:
-            if (apply_listen(cfg, v, &o, err) != 0)
+            if (apply_listen("http", &cfg->listen_host, &cfg->listen_port, v,
+                             &o, err) != 0)
+                return -1;
+            break;
+        case KT_GRPC_LISTEN:
+            if (apply_listen("grpc", &cfg->grpc_listen_host,
+                             &cfg->grpc_listen_port, v, &o, err) != 0)
                 return -1;
             break;
         case KT_REDIS:
@@ -522,6 +541,10 @@ static int add_rename(struct sb_profile *p, const char *v,
 {
     const char *colon = strchr(v, ':');
     struct sb_rename *r;
+    if (cfg->grpc_threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->grpc_threads = cores > 0 ? (unsigned)cores : 2;
+    }
 
     if (colon == NULL || colon == v || colon[1] == '\0')
         return fail_at(err, o, section, "rename",
@@ -825,7 +848,8 @@ static int build_profiles(struct sb_config *cfg, struct entries *es,
 static int check_unknown(struct entries *es, struct sb_err *err)
 {
     static const char *const sections[] = {"http", "redis", "log", "api",
-                                           "route", "cache", NULL};
+                                           "route", "cache", "grpc",
+                                           NULL};
     size_t i, j;
 
     for (i = 0; i < es->count; i++) {
@@ -981,3 +1005,4 @@ enum sb_role sb_config_token_role(const struct sb_config *cfg,
     }
     return role;
 }
+    free(cfg->grpc_listen_host);

@@ -12,6 +12,7 @@
 #include "http/http.h"
 #include "sessionbridge/cache.h"
 #include "sessionbridge/config.h"
+#include "sessionbridge/grpc_server.h"
 #include "sessionbridge/invalidation.h"
 #include "sessionbridge/log.h"
 #include "sessionbridge/redis.h"
@@ -48,6 +49,28 @@ static void write_port_file(const char *path, unsigned port)
     fclose(f);
 }
 
+/* Starts the gRPC listener of [grpc] listen and logs where it listens;
+ * -1 after logging why it cannot. */
+static int start_grpc(const struct sb_config *cfg, struct sb_grpc_server **out)
+{
+    struct sb_err err = {0};
+    char port[16], threads[16];
+    unsigned bound = 0;
+
+    *out = sb_grpc_start(cfg, sb_live_config, sb_live_thread_release, &bound,
+                         &err);
+    if (*out == NULL) {
+        sb_log(SB_LOG_ERROR, "cannot start the gRPC listener", "reason",
+               err.msg, NULL);
+        return -1;
+    }
+    snprintf(port, sizeof(port), "%u", bound);
+    snprintf(threads, sizeof(threads), "%u", cfg->grpc_threads);
+    sb_log(SB_LOG_INFO, "gRPC listening", "host", cfg->grpc_listen_host,
+           "port", port, "threads", threads, NULL);
+    return 0;
+}
+
 /* SIGHUP: load the file again; keep the old config if the new one is bad
  * or changes what only a restart can change. */
 static void reload(const char *path, const struct sb_config *running)
@@ -66,6 +89,15 @@ static void reload(const char *path, const struct sb_config *running)
         sb_log(SB_LOG_WARN,
                "reload: [http] listen and threads change only on restart",
                NULL);
+    if ((cfg->grpc_listen_host == NULL) != (running->grpc_listen_host == NULL) ||
+        (cfg->grpc_listen_host != NULL &&
+         (strcmp(cfg->grpc_listen_host, running->grpc_listen_host) != 0 ||
+          cfg->grpc_listen_port != running->grpc_listen_port)) ||
+        cfg->grpc_threads != running->grpc_threads ||
+        cfg->grpc_max_message != running->grpc_max_message)
+        sb_log(SB_LOG_WARN,
+               "reload: [grpc] listen, threads and max_message_bytes change "
+               "only on restart", NULL);
     sb_log_set_level(cfg->log_level);
     sb_live_install(cfg);
     sb_cache_clear(); /* verdicts of the old profiles go */
@@ -85,6 +117,7 @@ int main(int argc, char **argv)
     struct sb_config *cfg;
     struct sb_err err = {0};
     struct sb_http_server *srv;
+    struct sb_grpc_server *grpc = NULL;
     sigset_t sigs;
     unsigned port = 0, drain;
     char portbuf[16];
@@ -145,6 +178,12 @@ int main(int argc, char **argv)
                portbuf, "threads", threads, "version", SB_VERSION, NULL);
     }
     sb_live_install(cfg);
+    if (cfg->grpc_listen_host != NULL &&
+        start_grpc(sb_live_config(), &grpc) != 0) {
+        sb_http_stop(srv, 0);
+        sb_live_shutdown();
+        return 1;
+    }
     if (sb_invalidation_start(sb_live_config, sb_live_thread_release) != 0)
         sb_log(SB_LOG_WARN, "cannot start the cache's invalidation "
                "subscriber; every request asks Redis", NULL);
@@ -161,7 +200,10 @@ int main(int argc, char **argv)
     drain = sb_live_config()->drain_timeout;
     sb_log(SB_LOG_INFO, "stopping: draining requests in flight", "signal",
            sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+    if (grpc != NULL)
+        sb_grpc_drain_begin(grpc);
     sb_http_stop(srv, drain);
+    sb_grpc_stop(grpc, drain);
     sb_invalidation_stop();
     sb_cache_shutdown();
     sb_live_shutdown();

@@ -66,6 +66,7 @@ struct sb_http_route {
 
 /* The route table (routes.c) and its size. */
 extern const struct sb_http_route sb_http_routes[];
+#define SB_M_OPTIONS 0x40u /* forward-auth only: CORS preflights */
 extern const size_t sb_http_route_count;
 
 /* Finds the route for path; *path_matched tells whether any route matched

@@ -6,9 +6,11 @@
 
 #include "endpoints.h"
 
-/* Forward-auth answers whatever method the original request had. */
+/* Forward-auth answers whatever method the original request had, OPTIONS
+ * too: a CORS preflight passes through nginx or Envoy to the bridge like
+ * any request. */
 #define SB_M_ANY_AUTH (SB_M_GET | SB_M_POST | SB_M_PUT | SB_M_PATCH | \
-                       SB_M_DELETE | SB_M_HEAD)
+                       SB_M_DELETE | SB_M_HEAD | SB_M_OPTIONS)
 
 const struct sb_http_route sb_http_routes[] = {
     {"/health", "/health", SB_M_GET | SB_M_HEAD, sb_ep_health},
@@ -78,7 +80,7 @@ const struct sb_http_route *sb_http_route_find(const char *path,
 void sb_http_route_allow(const char *path, char *buf, size_t size)
 {
     static const char *const names[] = {"GET", "POST", "PUT", "PATCH",
-                                        "DELETE", "HEAD"};
+                                        "DELETE", "HEAD", "OPTIONS"};
     unsigned methods = 0;
     size_t i, o = 0;
 
@@ -87,7 +89,7 @@ void sb_http_route_allow(const char *path, char *buf, size_t size)
             methods |= sb_http_routes[i].methods;
     }
     buf[0] = '\0';
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (methods & (1u << i)) {
             int n = snprintf(buf + o, size - o, "%s%s", o ? ", " : "",
                              names[i]);

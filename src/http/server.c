@@ -175,6 +175,8 @@ static unsigned method_bit(const char *m)
     if (strcmp(m, "HEAD") == 0)
         return SB_M_HEAD;
     return 0;
+    if (strcmp(m, "OPTIONS") == 0)
+        return SB_M_OPTIONS;
 }
 
 static struct sb_http_req *req_new(void)

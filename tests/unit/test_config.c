@@ -135,7 +135,13 @@ static const struct bad_case {
      ":2: [log] level: 'loud' is not debug, info, warn or error"},
     {"[api]\nopen_on_loopback = auth,admin\n",
      ":2: [api] open_on_loopback: unknown endpoint family 'admin' "
-     "(auth, validate)"},
+     "(auth, validate, ext_authz, apikeys)"},
+    {"[grpc]\nlisten = nowhere\n",
+     ":2: [grpc] listen: expected host:port (e.g. 127.0.0.1:8080)"},
+    {"[grpc]\nmax_message_bytes = 10\n",
+     ":2: [grpc] max_message_bytes: '10' is not a whole number from 256 to "
+     "16777216"},
+    {"[grpc]\nlisen = 127.0.0.1:1\n", ":2: [grpc] lisen: unknown key"},
     {"[route]\nlegacy = nope\n", ":2: [route] legacy: no [profile.nope] section"},
     {"[profile.x]\ncookie_name = s\n", ": [profile.x] format: missing"},
     {"[profile.x]\nformat = cobol\n",

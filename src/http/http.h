@@ -39,8 +39,13 @@ struct sb_http_req {
     struct sb_buf out;
     const char *content_type;          /* static string */
     char *header_names[SB_HTTP_MAX_HEADERS];  /* static strings */
-    char *header_values[SB_HTTP_MAX_HEADERS]; /* owned copies */
+    char *header_values[SB_HTTP_MAX_HEADERS]; /* copies: in header_text,
+                                                 else heap (heap_values) */
+    unsigned heap_values;                     /* bit i: value i is malloc'd */
     size_t header_count;
+    size_t header_text_len;
+    /* Last, so that resetting a request for reuse does not clear it. */
+    char header_text[1024];
 };
 
 /* A handler answers by calling one of the sb_http_reply_* functions (or

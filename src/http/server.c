@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,12 +204,13 @@ static void req_release(struct sb_http_req *r)
     size_t i;
 
     for (i = 0; i < r->header_count; i++)
-        free(r->header_values[i]);
+        if (r->heap_values & (1u << i))
+            free(r->header_values[i]);
     if (req_cached < REQ_CACHE && r->body.cap <= 65536 && r->out.cap <= 65536) {
         struct sb_buf body = r->body, out = r->out;
         body.len = 0;
         out.len = 0;
-        memset(r, 0, sizeof(*r));
+        memset(r, 0, offsetof(struct sb_http_req, header_text));
         r->body = body;
         r->out = out;
         req_cache[req_cached++] = r;
@@ -249,13 +251,21 @@ void sb_http_peer(const struct sb_http_req *req, char *buf, size_t size,
 int sb_http_add_header(struct sb_http_req *req, const char *name,
                        const char *value)
 {
+    size_t len = strlen(value);
     char *copy;
 
     if (req->header_count == SB_HTTP_MAX_HEADERS)
         return -1;
-    copy = strdup(value);
-    if (copy == NULL)
-        return -1;
+    if (len < sizeof(req->header_text) - req->header_text_len) {
+        copy = req->header_text + req->header_text_len;
+        memcpy(copy, value, len + 1);
+        req->header_text_len += len + 1;
+    } else {
+        copy = strdup(value);
+        if (copy == NULL)
+            return -1;
+        req->heap_values |= 1u << req->header_count;
+    }
     req->header_names[req->header_count] = (char *)name;
     req->header_values[req->header_count] = copy;
     req->header_count++;

@@ -7,9 +7,11 @@
 #   bench_auth.sh              (forward-auth beside bare libmicrohttpd and a
 #                               Go gorilla/securecookie peer; revocation lag)
 #   bench_purge.sh             (purging SESSIONS sessions from Redis)
+#   bench_grpc.sh              (Envoy's Check over gRPC next to /v1/auth)
 # A failing benchmark is reported and the others still run; the exit status
 # says whether all of them ran.  About 1 min for the codecs, 2.5 min for
-# HTTP, 5 min for bench_auth.sh, and 3-4 min (and ~600 MB of Redis) for the 1,000,000-session purge.
+# HTTP, 5 min for bench_auth.sh, and 3-4 min (and ~600 MB of Redis) for the 1,000,000-session purge,
+# 40 s for gRPC.
 # Not a test: the figures depend on the machine.
 #
 #   tests/bench/run_all.sh [BUILD_DIR]
@@ -51,6 +53,7 @@ done
 run bench_http.sh bash "$here/bench_http.sh" "$BUILD"
 run bench_auth.sh bash "$here/bench_auth.sh" "$BUILD"
 run bench_purge.sh bash "$here/bench_purge.sh" "$BUILD" "$SESSIONS"
+run bench_grpc.sh bash "$here/bench_grpc.sh" "$BUILD"
 
 echo
 if [ ${#failed[@]} -gt 0 ]; then

@@ -4,8 +4,8 @@
  * introspect answer without a Redis round trip.
  *
  * One per process, shared by every worker thread: 64 shards, each with its
- * own mutex (no global lock), bounded in entries (FIFO eviction per
- * shard).  A lookup hashes the exact credential bytes and compares them on
+ * own mutex (no global lock), bounded in entries and bytes (FIFO
+ * eviction per shard).  A lookup hashes the exact credential bytes and compares them on
  * a hit.  An entry lives no longer than its credential, nor than the
  * backstop TTL.
  *
@@ -36,10 +36,12 @@
 #define SB_CACHE_ANY_PROFILE 0xffffu /* `kind` of a token tried with every
                                         profile */
 
-/* Sizes the cache: at most `entries` credentials, each kept at most ttl
- * seconds.  0 for either disables it (every lookup misses).  Call once at
- * start, before any worker runs. */
-int sb_cache_init(unsigned entries, unsigned ttl);
+/* Sizes the cache: at most `entries` credentials and about max_memory
+ * bytes (an entry is charged its key bytes, subject and twice its data's
+ * JSON text; one too big for a 64th of max_memory is never kept), each
+ * kept at most ttl seconds.  0 entries or ttl disables it (every lookup
+ * misses).  Call once at start, before any worker runs. */
+int sb_cache_init(unsigned entries, unsigned ttl, size_t max_memory);
 
 /* Frees every entry (at exit, after the workers stopped). */
 void sb_cache_shutdown(void);

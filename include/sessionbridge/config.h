@@ -87,6 +87,7 @@ struct sb_config {
                                     holds; 0 disables it */
     unsigned cache_ttl;          /* backstop seconds an entry may live;
                                     0 disables the cache */
+    size_t cache_max_memory;     /* bytes the verdict cache may hold */
 
     /* [profile.NAME] sections, in file order */
     struct sb_profile *profiles; /* owned array */

@@ -1,6 +1,9 @@
 /* cache.c - the verdict cache (sessionbridge/cache.h): 64 shards of
- * chained hash buckets, each shard with its own mutex and a FIFO ring of
- * its entries for eviction; a process-wide generation counter that every
+ * chained hash buckets, each shard with its own mutex, a FIFO ring of its
+ * entries for eviction and a byte budget; two more chains per shard index
+ * the entries by sid and by owner, so an invalidation costs a bucket walk
+ * per shard, not a walk of the whole cache (a purge of a million sessions
+ * publishes as many); a process-wide generation counter that every
  * invalidation bumps, so a miss's answer that raced one is not kept. */
 #include "sessionbridge/cache.h"
 
@@ -15,7 +18,10 @@
 #define SHARDS 64
 
 struct entry {
-    struct entry *next;          /* bucket chain */
+    struct entry *next;          /* bucket chain (by credential) */
+    struct entry *sid_next;      /* chain of by_sid */
+    struct entry *owner_next;    /* chain of by_owner */
+    size_t cost;                 /* bytes charged to the shard's budget */
     uint64_t hash;               /* of kind and key */
     uint64_t sid_hash;
     uint64_t owner_hash;         /* of the owner tag */
@@ -39,8 +45,11 @@ struct entry {
 
 struct shard {
     pthread_mutex_t lock;
-    struct entry **buckets;      /* nbuckets chains */
+    struct entry **buckets;      /* nbuckets chains, by credential */
+    struct entry **by_sid;       /* nbuckets chains, by sid_hash */
+    struct entry **by_owner;     /* nbuckets chains, by owner_hash */
     size_t nbuckets;             /* a power of two */
+    size_t bytes;                /* sum of the entries' cost */
     struct entry **ring;         /* cap slots, FIFO order of insertion */
     unsigned cap;
     unsigned hand;               /* next slot to fill (and evict) */
@@ -48,6 +57,7 @@ struct shard {
 };
 
 static struct shard shards[SHARDS];
+static size_t shard_budget;      /* bytes per shard */
 static unsigned ttl_seconds;
 static bool enabled;
 static uint64_t seed;
@@ -114,7 +124,7 @@ static bool same_key(const struct entry *e, const char *key, size_t len,
            memcmp(e->key + len + c->addr_len, c->ua, c->ua_len) == 0;
 }
 
-int sb_cache_init(unsigned entries, unsigned ttl)
+int sb_cache_init(unsigned entries, unsigned ttl, size_t max_memory)
 {
     struct sb_err err;
     unsigned per, i;
@@ -131,12 +141,16 @@ int sb_cache_init(unsigned entries, unsigned ttl)
         struct shard *sh = &shards[i];
         pthread_mutex_init(&sh->lock, NULL);
         sh->buckets = calloc(nb, sizeof(*sh->buckets));
+        sh->by_sid = calloc(nb, sizeof(*sh->by_sid));
+        sh->by_owner = calloc(nb, sizeof(*sh->by_owner));
         sh->ring = calloc(per, sizeof(*sh->ring));
-        if (sh->buckets == NULL || sh->ring == NULL)
+        if (sh->buckets == NULL || sh->by_sid == NULL ||
+            sh->by_owner == NULL || sh->ring == NULL)
             return -1;
         sh->nbuckets = nb;
         sh->cap = per;
     }
+    shard_budget = max_memory / SHARDS;
     ttl_seconds = ttl;
     enabled = true;
     return 0;
@@ -149,31 +163,56 @@ static void entry_free(struct entry *e)
     free(e);
 }
 
-/* Unlinks e from its bucket and ring; the caller holds the shard's lock
+/* Links e into its shard's three chains (the ring slot is the caller's);
+ * the caller holds the shard's lock. */
+static void link_entry(struct shard *sh, struct entry *e)
+{
+    size_t mask = sh->nbuckets - 1;
+
+    e->next = sh->buckets[e->hash & mask];
+    sh->buckets[e->hash & mask] = e;
+    e->sid_next = sh->by_sid[e->sid_hash & mask];
+    sh->by_sid[e->sid_hash & mask] = e;
+    e->owner_next = sh->by_owner[e->owner_hash & mask];
+    sh->by_owner[e->owner_hash & mask] = e;
+    sh->bytes += e->cost;
+    sh->count++;
+    atomic_fetch_add_explicit(&held, 1, memory_order_relaxed);
+}
+
+/* Unlinks e from its chains and ring; the caller holds the shard's lock
  * and frees e. */
 static void unlink_entry(struct shard *sh, struct entry *e)
 {
-    struct entry **pp = &sh->buckets[e->hash & (sh->nbuckets - 1)];
+    size_t mask = sh->nbuckets - 1;
+    struct entry **pp = &sh->buckets[e->hash & mask];
 
     while (*pp != e)
         pp = &(*pp)->next;
     *pp = e->next;
+    pp = &sh->by_sid[e->sid_hash & mask];
+    while (*pp != e)
+        pp = &(*pp)->sid_next;
+    *pp = e->sid_next;
+    pp = &sh->by_owner[e->owner_hash & mask];
+    while (*pp != e)
+        pp = &(*pp)->owner_next;
+    *pp = e->owner_next;
     sh->ring[e->slot] = NULL;
+    sh->bytes -= e->cost;
     sh->count--;
     atomic_fetch_sub_explicit(&held, 1, memory_order_relaxed);
 }
 
-/* Drops every entry of sh for which match() holds (NULL: all). */
-static void sweep(struct shard *sh, bool (*match)(const struct entry *,
-                                                  const void *),
-                  const void *arg)
+/* Drops every entry of sh. */
+static void empty_shard(struct shard *sh)
 {
     unsigned i;
 
     pthread_mutex_lock(&sh->lock);
     for (i = 0; i < sh->cap && sh->count > 0; i++) {
         struct entry *e = sh->ring[i];
-        if (e == NULL || (match != NULL && !match(e, arg)))
+        if (e == NULL)
             continue;
         unlink_entry(sh, e);
         entry_free(e);
@@ -188,8 +227,10 @@ void sb_cache_shutdown(void)
     if (!enabled)
         return;
     for (i = 0; i < SHARDS; i++) {
-        sweep(&shards[i], NULL, NULL);
+        empty_shard(&shards[i]);
         free(shards[i].buckets);
+        free(shards[i].by_sid);
+        free(shards[i].by_owner);
         free(shards[i].ring);
         pthread_mutex_destroy(&shards[i].lock);
     }
@@ -201,7 +242,7 @@ bool sb_cache_active(void)
     return enabled && atomic_load_explicit(&subscribed, memory_order_acquire);
 }
 
-/* Every invalidation bumps the generation before it sweeps, so a miss
+/* Every invalidation bumps the generation before it drops entries, so a miss
  * holding an older ticket does not keep its answer. */
 static void bump(void)
 {
@@ -217,7 +258,7 @@ void sb_cache_clear(void)
         return;
     bump();
     for (i = 0; i < SHARDS; i++)
-        sweep(&shards[i], NULL, NULL);
+        empty_shard(&shards[i]);
 }
 
 void sb_cache_set_subscribed(bool on)
@@ -294,6 +335,19 @@ static uint64_t owner_hash(const struct sb_session *s)
     return hash_bytes(seed, tag, strlen(tag));
 }
 
+/* What e is charged against the byte budget: the entry with its key
+ * bytes and subject, plus twice the session data's compact JSON text (an
+ * estimate of the decoded tree, which the cache shares with the codec's
+ * answer). */
+static size_t entry_cost(const struct entry *e, const struct sb_session *s)
+{
+    size_t cost = sizeof(*e) + e->len + e->addr_len + e->ua_len;
+
+    if (e->subject != NULL)
+        cost += strlen(e->subject) + 1;
+    return cost + 2 * json_dumpb(s->data, NULL, 0, JSON_COMPACT);
+}
+
 /* A new entry for the credential and session; NULL when out of memory. */
 static struct entry *entry_new(const struct sb_config *cfg, unsigned kind,
                                const char *key, size_t len,
@@ -326,6 +380,7 @@ static struct entry *entry_new(const struct sb_config *cfg, unsigned kind,
     e->len = len;
     e->addr_len = c->addr_len;
     e->ua_len = c->ua_len;
+    e->cost = entry_cost(e, s);
     memcpy(e->key, key, len);
     memcpy(e->key + len, c->addr, c->addr_len);
     memcpy(e->key + len + c->addr_len, c->ua, c->ua_len);
@@ -341,6 +396,7 @@ void sb_cache_insert(const struct sb_config *cfg, uint64_t ticket,
     struct context c;
     struct entry *e, *old;
     struct shard *sh;
+    unsigned i;
 
     if (ticket == 0 || !sb_cache_active() || s->data == NULL ||
         (s->expires_at > 0 && s->expires_at <= ctx->now))
@@ -348,6 +404,10 @@ void sb_cache_insert(const struct sb_config *cfg, uint64_t ticket,
     context_of(ctx, &c);
     if ((e = entry_new(cfg, kind, key, len, &c, s, used, ctx->now)) == NULL)
         return;
+    if (e->cost > shard_budget) { /* too big to keep: it stays a miss */
+        entry_free(e);
+        return;
+    }
     sh = &shards[e->hash % SHARDS];
     pthread_mutex_lock(&sh->lock);
     /* under the lock: an invalidation that bumped the generation after
@@ -358,18 +418,20 @@ void sb_cache_insert(const struct sb_config *cfg, uint64_t ticket,
         entry_free(e);
         return;
     }
-    old = sh->ring[sh->hand];
-    if (old != NULL) {
-        unlink_entry(sh, old);
-        entry_free(old);
+    /* the oldest entries go until the new one has a slot and fits */
+    for (i = 0; i < sh->cap; i++) {
+        old = sh->ring[(sh->hand + i) % sh->cap];
+        if (i > 0 && sh->bytes + e->cost <= shard_budget)
+            break;
+        if (old != NULL) {
+            unlink_entry(sh, old);
+            entry_free(old);
+        }
     }
     e->slot = sh->hand;
     sh->ring[sh->hand] = e;
     sh->hand = (sh->hand + 1) % sh->cap;
-    e->next = sh->buckets[e->hash & (sh->nbuckets - 1)];
-    sh->buckets[e->hash & (sh->nbuckets - 1)] = e;
-    sh->count++;
-    atomic_fetch_add_explicit(&held, 1, memory_order_relaxed);
+    link_entry(sh, e);
     pthread_mutex_unlock(&sh->lock);
 }
 
@@ -380,43 +442,48 @@ struct target {
     size_t len;
 };
 
-static bool match_sid(const struct entry *e, const void *arg)
+/* Drops the entries of sid (by_owner false) or of an owner tag (true)
+ * from every shard, walking one chain of each.  An owner is matched by
+ * its hash only: a collision just drops more. */
+static void drop_matching(const struct target *t, bool by_owner)
 {
-    const struct target *t = arg;
+    unsigned i;
 
-    return e->sid_hash == t->hash && strlen(e->sid) == t->len &&
-           memcmp(e->sid, t->text, t->len) == 0;
-}
-
-static bool match_owner(const struct entry *e, const void *arg)
-{
-    const struct target *t = arg;
-
-    return e->owner_hash == t->hash; /* a collision only drops more */
+    if (!enabled)
+        return;
+    bump();
+    for (i = 0; i < SHARDS; i++) {
+        struct shard *sh = &shards[i];
+        struct entry *e, *next;
+        pthread_mutex_lock(&sh->lock);
+        e = by_owner ? sh->by_owner[t->hash & (sh->nbuckets - 1)]
+                     : sh->by_sid[t->hash & (sh->nbuckets - 1)];
+        for (; e != NULL; e = next) {
+            next = by_owner ? e->owner_next : e->sid_next;
+            if (by_owner ? e->owner_hash != t->hash
+                         : e->sid_hash != t->hash ||
+                               strlen(e->sid) != t->len ||
+                               memcmp(e->sid, t->text, t->len) != 0)
+                continue;
+            unlink_entry(sh, e);
+            entry_free(e);
+        }
+        pthread_mutex_unlock(&sh->lock);
+    }
 }
 
 void sb_cache_invalidate_sid(const char *sid, size_t len)
 {
     struct target t = {hash_bytes(seed, sid, len), sid, len};
-    unsigned i;
 
-    if (!enabled)
-        return;
-    bump();
-    for (i = 0; i < SHARDS; i++)
-        sweep(&shards[i], match_sid, &t);
+    drop_matching(&t, false);
 }
 
 void sb_cache_invalidate_owner(const char *tag, size_t len)
 {
     struct target t = {hash_bytes(seed, tag, len), tag, len};
-    unsigned i;
 
-    if (!enabled)
-        return;
-    bump();
-    for (i = 0; i < SHARDS; i++)
-        sweep(&shards[i], match_owner, &t);
+    drop_matching(&t, true);
 }
 
 void sb_cache_stats(struct sb_cache_stats *out)

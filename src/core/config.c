@@ -319,6 +319,12 @@ static const struct key_spec fixed_keys[] = {
     {"route", "mint", KT_STRING, OFF(route_mint), NULL, 0, 0},
     {"cache", "entries", KT_UINT, OFF(cache_entries), "100000", 0, 10000000},
     {"cache", "ttl", KT_UINT, OFF(cache_ttl), "5", 0, 3600},
+    {"cache", "max_memory", KT_SIZE, OFF(cache_max_memory), "67108864",
+     1 << 20, 1ull << 40},
+    {"grpc", "listen", KT_GRPC_LISTEN, 0, NULL, 0, 0},
+    {"grpc", "threads", KT_UINT, OFF(grpc_threads), "0", 0, 256},
+    {"grpc", "max_message_bytes", KT_SIZE, OFF(grpc_max_message), "65536",
+     256, 16 << 20},
 };
 
 /* Reads "host:port" of [section] listen into *host_out / *port_out. */
@@ -327,10 +333,6 @@ static int apply_listen(const char *section, char **host_out,
                         const struct origin *o, struct sb_err *err)
 {
     const char *colon = strrchr(v, ':');
-    {"grpc", "listen", KT_GRPC_LISTEN, 0, NULL, 0, 0},
-    {"grpc", "threads", KT_UINT, OFF(grpc_threads), "0", 0, 256},
-    {"grpc", "max_message_bytes", KT_SIZE, OFF(grpc_max_message), "65536",
-     256, 16 << 20},
     unsigned long long port;
     const char *host = v;
     size_t hlen;
@@ -364,6 +366,10 @@ static int apply_open(struct sb_config *cfg, const char *v,
             cfg->open_on_loopback |= SB_OPEN_AUTH;
         else if (strcmp(tok, "validate") == 0)
             cfg->open_on_loopback |= SB_OPEN_VALIDATE;
+        else if (strcmp(tok, "ext_authz") == 0)
+            cfg->open_on_loopback |= SB_OPEN_EXT_AUTHZ;
+        else if (strcmp(tok, "apikeys") == 0)
+            cfg->open_on_loopback |= SB_OPEN_APIKEYS;
         else {
             rc = fail_at(err, o, "api", "open_on_loopback",
                          "unknown endpoint family '%s' (auth, validate, "
@@ -371,10 +377,6 @@ static int apply_open(struct sb_config *cfg, const char *v,
             break;
         }
     }
-        else if (strcmp(tok, "ext_authz") == 0)
-            cfg->open_on_loopback |= SB_OPEN_EXT_AUTHZ;
-        else if (strcmp(tok, "apikeys") == 0)
-            cfg->open_on_loopback |= SB_OPEN_APIKEYS;
     free(copy);
     return rc;
 }
@@ -523,6 +525,10 @@ static int apply_fixed(struct sb_config *cfg, struct entries *es,
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         cfg->threads = cores > 0 ? (unsigned)cores : 2;
     }
+    if (cfg->grpc_threads == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->grpc_threads = cores > 0 ? (unsigned)cores : 2;
+    }
     return 0;
 }
 
@@ -541,10 +547,6 @@ static int add_rename(struct sb_profile *p, const char *v,
 {
     const char *colon = strchr(v, ':');
     struct sb_rename *r;
-    if (cfg->grpc_threads == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        cfg->grpc_threads = cores > 0 ? (unsigned)cores : 2;
-    }
 
     if (colon == NULL || colon == v || colon[1] == '\0')
         return fail_at(err, o, section, "rename",
@@ -968,6 +970,7 @@ void sb_config_unref(struct sb_config *cfg)
     sb_redis_conf_free(&cfg->redis);
     free(cfg->path);
     free(cfg->listen_host);
+    free(cfg->grpc_listen_host);
     free(cfg->port_file);
     free(cfg->prefix);
     free(cfg->route_legacy);
@@ -1005,4 +1008,3 @@ enum sb_role sb_config_token_role(const struct sb_config *cfg,
     }
     return role;
 }
-    free(cfg->grpc_listen_host);

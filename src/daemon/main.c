@@ -157,7 +157,8 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (sb_cache_init(cfg->cache_entries, cfg->cache_ttl) != 0) {
+    if (sb_cache_init(cfg->cache_entries, cfg->cache_ttl,
+                      cfg->cache_max_memory) != 0) {
         sb_log(SB_LOG_ERROR, "cannot size the cache", NULL);
         sb_config_unref(cfg);
         return 1;

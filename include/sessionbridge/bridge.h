@@ -98,6 +98,32 @@ size_t sb_bridge_candidates(const struct sb_config *cfg,
                             const struct sb_profile *only,
                             struct sb_bridge_candidate *out, size_t max);
 
+/* Which of the route's two formats ([route] legacy and new) a request
+ * carried, valid or not: what a migration's dashboards split traffic by. */
+enum sb_bridge_presented {
+    SB_PRESENTED_NONE = 0,
+    SB_PRESENTED_LEGACY = 1,
+    SB_PRESENTED_NEW = 2,
+    SB_PRESENTED_BOTH = 3 /* LEGACY | NEW */
+};
+#define SB_PRESENTED_COUNT 4
+
+/* What cands[0..n) carry of the route's formats: a cookie of [route]
+ * legacy or new, or a bearer token tried with one of them (a bearer token
+ * tried with every profile counts for neither: see sb_bridge_auth, which
+ * adds it once decoded).  NONE when the route names neither side. */
+enum sb_bridge_presented
+sb_bridge_presented(const struct sb_config *cfg,
+                    const struct sb_bridge_candidate *cands, size_t n);
+
+/* Adds profile p's format to `was` when p is [route] legacy or new. */
+enum sb_bridge_presented sb_bridge_presented_add(const struct sb_config *cfg,
+                                                 enum sb_bridge_presented was,
+                                                 const struct sb_profile *p);
+
+/* "none", "legacy", "new" or "both". */
+const char *sb_bridge_presented_name(enum sb_bridge_presented p);
+
 /* The credential of c as its codec reads it (a cookie value
  * percent-decoded when the format escapes on the wire) into buf. */
 int sb_bridge_candidate_token(const struct sb_bridge_candidate *c, char *buf,
@@ -196,6 +222,17 @@ int sb_bridge_translate(struct sb_bridge *b, const struct sb_profile *from,
                         char **out_token, char **set_cookie,
                         struct sb_err *err);
 
+/* The encoding half of sb_bridge_mint: the credential `to` would be
+ * handed for s (same times, same data), into *token, with no framework
+ * record written and no store asked.  *view (initialised, may be NULL)
+ * receives the session as encoded (its data in canonical names), which a
+ * records-keeping format needs to build its record. */
+int sb_bridge_encode_for(const struct sb_config *cfg,
+                         const struct sb_profile *to,
+                         const struct sb_session *s,
+                         const struct sb_codec_ctx *ctx, char **token,
+                         struct sb_session *view, struct sb_err *err);
+
 /* Mints for every configured profile: out receives a new JSON object
  * {profile: {token, set_cookie}}; a profile that cannot carry s is logged
  * and left out, a store error fails. */
@@ -214,6 +251,40 @@ int sb_bridge_create(struct sb_bridge *b, struct sb_session *s,
 int sb_bridge_patch(struct sb_bridge *b, const char *sid, const json_t *data,
                     int64_t now, struct sb_session *out, struct sb_err *err);
 
+/* ---- shadow checks (shadow.c) -------------------------------------------- */
+
+/* The verdict of a shadow check ([route] shadow = on). */
+enum sb_bridge_shadow {
+    SB_SHADOW_NONE = 0,       /* not checked (off, not the legacy
+                                 credential, or no verdict could be made) */
+    SB_SHADOW_AGREE,          /* the new backend would see the same */
+    SB_SHADOW_DISAGREE,       /* it would see another subject, sid or data,
+                                 or refuse the credential */
+    SB_SHADOW_CANNOT_ENCODE   /* the new format cannot carry the session */
+};
+
+/* "agree", "disagree", "cannot_encode" ("" for NONE). */
+const char *sb_bridge_shadow_name(enum sb_bridge_shadow r);
+
+/*
+ * Would the new backend see session s (authenticated with a legacy
+ * credential) as the legacy one does?  Encodes s for profile `to` exactly
+ * as a mint would (sb_bridge_encode_for), decodes that credential back
+ * with `to` (and, for a format that keeps framework records, builds and
+ * parses the record), and compares the subject, the sid and the data
+ * (less the subject fields each side keeps the subject in).  Codec work
+ * only: no store is asked, nothing is written.  On DISAGREE, `fields`
+ * receives the comma-separated names of what differs ("subject", "sid",
+ * "data.KEY", or "credential" when `to` refuses its own credential),
+ * never a value; "" otherwise.  NONE when out of memory or refused by the
+ * asymmetric-signature cap (no verdict).
+ */
+enum sb_bridge_shadow sb_bridge_shadow(const struct sb_config *cfg,
+                                       const struct sb_profile *to,
+                                       const struct sb_session *s,
+                                       const struct sb_codec_ctx *ctx,
+                                       char *fields, size_t size);
+
 /* ---- forward-auth (auth.c) ----------------------------------------------- */
 
 #define SB_BRIDGE_AUTH_HEADERS_MAX 12
@@ -225,13 +296,25 @@ struct sb_bridge_header {
 };
 
 /* The forward-auth answer of a request: on success the identity, the
- * credential for [route] mint and a Set-Cookie for each route profile the
- * browser lacks; headers to pass upstream (X-Session-*) and to the browser
- * (Set-Cookie) alike, in order. */
+ * credential for [route] mint, a Set-Cookie for each route profile the
+ * browser lacks, and with [route] retire = legacy a Set-Cookie expiring
+ * the legacy cookie once the browser holds a valid new one; headers to
+ * pass upstream (X-Session-*) and to the browser (Set-Cookie) alike, in
+ * order.  Beside them, what the metrics of a migration count. */
 struct sb_bridge_auth {
     struct sb_session s;             /* the session (reset by _free) */
     const struct sb_profile *used;   /* the credential's profile */
     bool created;                    /* first sight of the session */
+    enum sb_bridge_presented presented; /* the route's formats the request
+                                           carried (set on failure too) */
+    bool minted;                     /* a credential was minted for it */
+    bool retired;                    /* the legacy cookie is expired */
+    enum sb_bridge_shadow shadow;    /* [route] shadow's verdict */
+    const struct sb_profile *valid[3]; /* profiles of the request's
+                                          credentials valid for s: the
+                                          deciding one, then route profiles
+                                          the browser holds a cookie of */
+    size_t nvalid;
     struct sb_bridge_header headers[SB_BRIDGE_AUTH_HEADERS_MAX];
     size_t nheaders;
 };

@@ -194,6 +194,13 @@ json_t *sb_credential_result_json(const struct sb_session *s,
 int sb_cookie_build(const struct sb_profile *p, const char *value,
                     int64_t now, char **out, struct sb_err *err);
 
+/* Writes the Set-Cookie header value that makes a browser drop p's
+ * cookie (empty value, p's Path and Domain, Max-Age=0 and an Expires in
+ * 1970, and p's Secure, HttpOnly and SameSite so it replaces the cookie
+ * it names) into a new string.  Caller frees. */
+int sb_cookie_build_expired(const struct sb_profile *p, char **out,
+                            struct sb_err *err);
+
 /* Turns a cookie value as read from a Cookie header into the credential:
  * percent-decodes it when the codec escapes on the wire, else copies it.
  * Writes at most size-1 bytes and a NUL into buf; returns the length or -1

@@ -81,6 +81,11 @@ struct sb_config {
     char *route_legacy;          /* profile names; NULL when unset */
     char *route_new;
     char *route_mint;
+    bool route_shadow;           /* shadow = on: legacy-authenticated
+                                    requests are also translated to the new
+                                    format and compared (sb_bridge_shadow) */
+    bool route_retire_legacy;    /* retire = legacy: expire the legacy
+                                    cookie once a valid new one is held */
 
     /* [cache] (read at start; a reload keeps the running values) */
     unsigned cache_entries;      /* most credentials the verdict cache

@@ -2,6 +2,7 @@
  * ForwardAuth, Envoy ext_authz): whose request it is, the credential for
  * [route] mint, and the cookies the browser lacks for the route's
  * profiles.  The answer is a list of headers any surface can send. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,14 +148,69 @@ static int add_minted(struct sb_bridge_auth *a, const char *token,
     return add_header(a, "X-Session-Cookie", pair, true, err);
 }
 
+/* Records q among the profiles whose credential in the request is valid
+ * for the session (once). */
+static void add_valid(struct sb_bridge_auth *a, const struct sb_profile *q)
+{
+    size_t i;
+
+    for (i = 0; i < a->nvalid; i++) {
+        if (a->valid[i] == q)
+            return;
+    }
+    if (a->nvalid < sizeof(a->valid) / sizeof(a->valid[0]))
+        a->valid[a->nvalid++] = q;
+}
+
+/* True when the request carries a cookie of profile p (valid or not). */
+static bool carries_cookie(const struct sb_bridge_found *f,
+                           const struct sb_profile *p)
+{
+    size_t i;
+
+    for (i = 0; i < f->n; i++) {
+        if (!f->cands[i].bearer && f->cands[i].p == p)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * [route] retire = legacy: once the browser holds a valid new credential
+ * for this session (found, or a cookie of the new profile carrying the
+ * same session), a legacy cookie it still sends is expired (its name,
+ * path and domain from the legacy profile).  Never while the legacy
+ * credential is the only valid one: an invalid or revoked new cookie
+ * retires nothing.
+ */
+static int retire_legacy(const struct sb_config *cfg,
+                         const struct sb_bridge_found *f, bool new_held,
+                         struct sb_bridge_auth *a, struct sb_err *err)
+{
+    const struct sb_profile *legacy = sb_config_profile(cfg, cfg->route_legacy);
+    const struct sb_profile *fresh = sb_config_profile(cfg, cfg->route_new);
+    char *expired = NULL;
+
+    if (legacy == NULL || fresh == NULL || !new_held ||
+        !carries_cookie(f, legacy))
+        return 0;
+    if (sb_cookie_build_expired(legacy, &expired, err) != 0)
+        return -1;
+    if (add_header(a, "Set-Cookie", expired, true, err) != 0)
+        return -1;
+    a->retired = true;
+    return 0;
+}
+
 /*
  * The route part of a 200: the credential for [route] mint (the browser's
  * own cookie of that profile when it holds one for this session, else a
  * new one), and a Set-Cookie for each route profile the browser lacks (no
  * cookie of that profile for this session; never when that profile's
- * cookie is the found one's: the browser can hold only one).  Fails only
- * for store and memory errors; a profile that cannot carry the session is
- * logged and skipped.
+ * cookie is the found one's: the browser can hold only one; never the
+ * legacy one with [route] retire = legacy, which then expires it once a
+ * valid new one is held).  Fails only for store and memory errors; a
+ * profile that cannot carry the session is logged and skipped.
  */
 static int route_headers(struct sb_bridge *b, const struct sb_bridge_found *f,
                          uint64_t ticket, const struct sb_codec_ctx *ctx,
@@ -164,8 +220,15 @@ static int route_headers(struct sb_bridge *b, const struct sb_bridge_found *f,
     const char *names[3] = {cfg->route_mint, cfg->route_legacy,
                             cfg->route_new};
     const struct sb_profile *done[3] = {NULL, NULL, NULL};
+    const struct sb_profile *fresh =
+        cfg->route_new ? sb_config_profile(cfg, cfg->route_new) : NULL;
+    const struct sb_profile *retired =
+        cfg->route_retire_legacy ? sb_config_profile(cfg, cfg->route_legacy)
+                                 : NULL;
+    bool new_held = f->used == fresh;
     size_t i, k;
 
+    add_valid(a, f->used);
     for (i = 0; i < 3; i++) {
         const struct sb_profile *q = names[i] ? sb_config_profile(cfg, names[i])
                                               : NULL;
@@ -181,7 +244,11 @@ static int route_headers(struct sb_bridge *b, const struct sb_bridge_found *f,
         done[i] = q;
         held = q == f->used ? f->which
                             : held_cookie(cfg, f, q, &a->s, ticket, ctx);
-        give_cookie = held == NULL && !same_cookie(q, f->used);
+        if (held != NULL)
+            add_valid(a, q);
+        new_held = new_held || (held != NULL && q == fresh);
+        give_cookie = held == NULL && !same_cookie(q, f->used) &&
+                      q != retired;
         if (mint && held != NULL && add_presented(a, q, held, err) != 0)
             return -1;
         if (!give_cookie && (held != NULL || !mint))
@@ -193,6 +260,7 @@ static int route_headers(struct sb_bridge *b, const struct sb_bridge_found *f,
                    "profile", q->name, "reason", err->msg, NULL);
             continue;
         }
+        a->minted = true;
         if (mint)
             rc = add_minted(a, token, cookie, err);
         if (rc == 0 && give_cookie) {
@@ -204,7 +272,51 @@ static int route_headers(struct sb_bridge *b, const struct sb_bridge_found *f,
         if (rc != 0)
             return -1;
     }
+    if (cfg->route_retire_legacy)
+        return retire_legacy(cfg, f, new_held, a, err);
     return 0;
+}
+
+/* Logs a shadow disagreement: which fields, never their values; at most
+ * one line a second per worker thread, with how many were not logged. */
+static void log_disagreement(const struct sb_config *cfg, int64_t now,
+                             const char *fields)
+{
+    static __thread int64_t last;
+    static __thread unsigned long quiet;
+    char count[24];
+
+    if (now == last) {
+        quiet++;
+        return;
+    }
+    snprintf(count, sizeof(count), "%lu", quiet);
+    sb_log(SB_LOG_WARN, "shadow: the new profile would see this session "
+           "differently", "legacy", cfg->route_legacy, "new", cfg->route_new,
+           "fields", fields, "not_logged_before", count, NULL);
+    last = now;
+    quiet = 0;
+}
+
+/* [route] shadow = on: a request the legacy credential authenticated is
+ * also checked against the new format (sb_bridge_shadow). */
+static void shadow_check(const struct sb_config *cfg,
+                         const struct sb_codec_ctx *ctx,
+                         struct sb_bridge_auth *a)
+{
+    const struct sb_profile *legacy, *fresh;
+    char fields[256];
+
+    if (!cfg->route_shadow)
+        return;
+    legacy = sb_config_profile(cfg, cfg->route_legacy);
+    fresh = sb_config_profile(cfg, cfg->route_new);
+    if (legacy == NULL || fresh == NULL || a->used != legacy)
+        return;
+    a->shadow = sb_bridge_shadow(cfg, fresh, &a->s, ctx, fields,
+                                 sizeof(fields));
+    if (a->shadow == SB_SHADOW_DISAGREE)
+        log_disagreement(cfg, ctx->now, fields);
 }
 
 /* Drops every header (a failure hands out nothing). */
@@ -228,10 +340,15 @@ int sb_bridge_auth(struct sb_bridge *b, const struct sb_bridge_request *rq,
     sb_session_init(&a->s);
     if (sb_bridge_find(b, rq, NULL, ctx, &a->s, &f, err) != 0) {
         a->used = f.used;
+        a->presented = sb_bridge_presented(b->cfg, f.cands, f.n);
         return -1;
     }
     a->used = f.used;
     a->created = f.created;
+    a->presented = sb_bridge_presented(b->cfg, f.cands, f.n);
+    if (f.which->bearer)
+        a->presented = sb_bridge_presented_add(b->cfg, a->presented, f.used);
+    shadow_check(b->cfg, ctx, a);
     if (route_headers(b, &f, ticket, ctx, a, err) != 0 ||
         (a->s.subject != NULL &&
          add_safe_header(a, "X-Session-Subject", a->s.subject, err) != 0) ||

@@ -101,23 +101,66 @@ static json_t *data_for(const struct sb_config *cfg,
     return d;
 }
 
+/* The session as minted for `to` into *m (which borrows s's subject and
+ * owns a new data object): issued now, expiring no later than s and to's
+ * max_age, without other profiles' subject fields. */
+static int minted_view(const struct sb_config *cfg,
+                       const struct sb_profile *to, const struct sb_session *s,
+                       int64_t now, struct sb_session *m, struct sb_err *err)
+{
+    int64_t cap = to->max_age > 0 ? now + to->max_age : 0;
+
+    *m = *s;
+    m->issued_at = now;
+    if (m->expires_at == 0 || (cap != 0 && cap < m->expires_at))
+        m->expires_at = cap;
+    m->data = s->data != NULL ? data_for(cfg, to, s) : json_object();
+    if (m->data == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
+int sb_bridge_encode_for(const struct sb_config *cfg,
+                         const struct sb_profile *to,
+                         const struct sb_session *s,
+                         const struct sb_codec_ctx *ctx, char **token,
+                         struct sb_session *view, struct sb_err *err)
+{
+    struct sb_session m;
+    int rc;
+
+    *token = NULL;
+    if (minted_view(cfg, to, s, ctx->now, &m, err) != 0)
+        return -1;
+    rc = sb_credential_encode(to, &m, ctx, token, err);
+    if (rc == 0 && view != NULL) {
+        sb_session_reset(view);
+        *view = m;
+        view->subject = s->subject != NULL ? strdup(s->subject) : NULL;
+        if (s->subject != NULL && view->subject == NULL) {
+            sb_session_reset(view);
+            free(*token);
+            *token = NULL;
+            return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        }
+        return 0;
+    }
+    json_decref(m.data);
+    return rc;
+}
+
 int sb_bridge_mint(struct sb_bridge *b, const struct sb_profile *to,
                    const struct sb_session *s, const struct sb_codec_ctx *ctx,
                    char **token, char **set_cookie, struct sb_err *err)
 {
-    struct sb_session m = *s;
-    int64_t cap = to->max_age > 0 ? ctx->now + to->max_age : 0;
+    struct sb_session m;
     int rc = -1;
 
     *token = NULL;
     if (set_cookie != NULL)
         *set_cookie = NULL;
-    m.issued_at = ctx->now;
-    if (m.expires_at == 0 || (cap != 0 && cap < m.expires_at))
-        m.expires_at = cap;
-    m.data = s->data != NULL ? data_for(b->cfg, to, s) : json_object();
-    if (m.data == NULL)
-        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    if (minted_view(b->cfg, to, s, ctx->now, &m, err) != 0)
+        return -1;
     if (sb_credential_encode(to, &m, ctx, token, err) != 0)
         goto out_free;
     if (to->codec->records != NULL && store_record(b, to, &m, err) != 0)

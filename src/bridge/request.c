@@ -110,3 +110,38 @@ int sb_bridge_candidate_token(const struct sb_bridge_candidate *c, char *buf,
                ? -1
                : 0;
 }
+
+enum sb_bridge_presented sb_bridge_presented_add(const struct sb_config *cfg,
+                                                 enum sb_bridge_presented was,
+                                                 const struct sb_profile *p)
+{
+    unsigned bits = (unsigned)was; /* LEGACY = 1, NEW = 2, BOTH = 3 */
+
+    if (p == NULL)
+        return was;
+    if (cfg->route_legacy != NULL && strcmp(p->name, cfg->route_legacy) == 0)
+        bits |= SB_PRESENTED_LEGACY;
+    if (cfg->route_new != NULL && strcmp(p->name, cfg->route_new) == 0)
+        bits |= SB_PRESENTED_NEW;
+    return (enum sb_bridge_presented)bits;
+}
+
+enum sb_bridge_presented
+sb_bridge_presented(const struct sb_config *cfg,
+                    const struct sb_bridge_candidate *cands, size_t n)
+{
+    enum sb_bridge_presented was = SB_PRESENTED_NONE;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        was = sb_bridge_presented_add(cfg, was, cands[i].p);
+    return was;
+}
+
+const char *sb_bridge_presented_name(enum sb_bridge_presented p)
+{
+    static const char *const names[SB_PRESENTED_COUNT] = {"none", "legacy",
+                                                          "new", "both"};
+
+    return (unsigned)p < SB_PRESENTED_COUNT ? names[p] : "none";
+}

@@ -340,6 +340,31 @@ err_nomem:
     return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
 }
 
+int sb_cookie_build_expired(const struct sb_profile *p, char **out,
+                            struct sb_err *err)
+{
+    static const char *const samesite[] = {NULL, "Lax", "Strict", "None"};
+    const struct sb_cookie_attrs *c = &p->cookie;
+    struct sb_buf b;
+
+    sb_buf_init(&b);
+    if (sb_buf_printf(&b, "%s=; Path=%s", c->name, c->path ? c->path : "/") !=
+            0 ||
+        (c->domain != NULL &&
+         sb_buf_printf(&b, "; Domain=%s", c->domain) != 0) ||
+        sb_buf_append_str(&b, "; Max-Age=0; Expires=Thu, 01 Jan 1970 "
+                              "00:00:00 GMT") != 0 ||
+        (c->secure && sb_buf_append_str(&b, "; Secure") != 0) ||
+        (c->httponly && sb_buf_append_str(&b, "; HttpOnly") != 0) ||
+        (c->samesite != SB_SAMESITE_UNSET &&
+         sb_buf_printf(&b, "; SameSite=%s", samesite[c->samesite]) != 0)) {
+        sb_buf_free(&b);
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    }
+    *out = sb_buf_steal(&b, NULL);
+    return 0;
+}
+
 long sb_cookie_value_decode(const struct sb_profile *p, const char *value,
                             size_t len, char *buf, size_t size,
                             struct sb_err *err)

@@ -264,7 +264,9 @@ enum key_type {
     KT_REDIS_OPT, /* another [redis] connection key (sb_redis_conf_set) */
     KT_LOGLEVEL, /* enum sb_log_level */
     KT_OPEN,     /* comma list of auth,validate,ext_authz,apikeys */
-    KT_FILE      /* path read by a later step (kept as a string) */
+    KT_FILE,     /* path read by a later step (kept as a string) */
+    KT_BOOL,     /* on/off (true/false, yes/no, 1/0) into a bool */
+    KT_RETIRE    /* [route] retire: "legacy" (or unset) */
 };
 
 struct key_spec {
@@ -317,6 +319,8 @@ static const struct key_spec fixed_keys[] = {
     {"route", "legacy", KT_STRING, OFF(route_legacy), NULL, 0, 0},
     {"route", "new", KT_STRING, OFF(route_new), NULL, 0, 0},
     {"route", "mint", KT_STRING, OFF(route_mint), NULL, 0, 0},
+    {"route", "shadow", KT_BOOL, OFF(route_shadow), "off", 0, 0},
+    {"route", "retire", KT_RETIRE, OFF(route_retire_legacy), NULL, 0, 0},
     {"cache", "entries", KT_UINT, OFF(cache_entries), "100000", 0, 10000000},
     {"cache", "ttl", KT_UINT, OFF(cache_ttl), "5", 0, 3600},
     {"cache", "max_memory", KT_SIZE, OFF(cache_max_memory), "67108864",
@@ -511,6 +515,18 @@ static int apply_fixed(struct sb_config *cfg, struct entries *es,
             } else if (load_tokens(cfg, v, &o, err) != 0) {
                 return -1;
             }
+            break;
+        case KT_BOOL:
+            if (parse_bool(v, (bool *)(base + k->offset)) != 0)
+                return fail_at(err, &o, k->section, k->key,
+                               "'%s' is not on or off", v);
+            break;
+        case KT_RETIRE:
+            if (strcmp(v, "legacy") != 0)
+                return fail_at(err, &o, k->section, k->key,
+                               "'%s' is not a side that can be retired "
+                               "(legacy, or leave the key out)", v);
+            *(bool *)(base + k->offset) = true;
             break;
         }
     }
@@ -900,6 +916,63 @@ static int check_unknown_env(const struct entries *es, struct sb_err *err)
     return 0;
 }
 
+/* True when profiles a and b write the same cookie (name, path and
+ * domain): a browser holds one of them only. */
+static bool same_cookie(const struct sb_profile *a, const struct sb_profile *b)
+{
+    const char *pa = a->cookie.path ? a->cookie.path : "/";
+    const char *pb = b->cookie.path ? b->cookie.path : "/";
+    const char *da = a->cookie.domain ? a->cookie.domain : "";
+    const char *db = b->cookie.domain ? b->cookie.domain : "";
+
+    return a->cookie.name != NULL && b->cookie.name != NULL &&
+           strcmp(a->cookie.name, b->cookie.name) == 0 &&
+           strcmp(pa, pb) == 0 && strcmp(da, db) == 0;
+}
+
+/* [route] shadow and retire need both sides, distinct; retiring also
+ * needs distinct cookies (expiring the legacy one must not expire the new
+ * one) and a mint that is not the side being retired. */
+static int check_route_modes(const struct sb_config *cfg, struct entries *es,
+                             struct sb_err *err)
+{
+    const struct sb_profile *legacy, *fresh;
+    char envbuf[256];
+    struct origin o;
+
+    if (!cfg->route_shadow && !cfg->route_retire_legacy)
+        return 0;
+    legacy = cfg->route_legacy ? sb_config_profile(cfg, cfg->route_legacy)
+                               : NULL;
+    fresh = cfg->route_new ? sb_config_profile(cfg, cfg->route_new) : NULL;
+    if (cfg->route_shadow) {
+        lookup(es, "route", "shadow", &o, envbuf, sizeof(envbuf));
+        if (legacy == NULL || fresh == NULL || legacy == fresh)
+            return fail_at(err, &o, "route", "shadow",
+                           "shadow = on needs [route] legacy and new set "
+                           "to two different profiles");
+    }
+    if (!cfg->route_retire_legacy)
+        return 0;
+    lookup(es, "route", "retire", &o, envbuf, sizeof(envbuf));
+    if (legacy == NULL || fresh == NULL || legacy == fresh)
+        return fail_at(err, &o, "route", "retire",
+                       "retire = legacy needs [route] legacy and new set to "
+                       "two different profiles");
+    if (legacy->cookie.name == NULL || same_cookie(legacy, fresh))
+        return fail_at(err, &o, "route", "retire",
+                       "retire = legacy needs a legacy cookie distinct from "
+                       "the new one (cookie_name, cookie_path, "
+                       "cookie_domain): expiring it would expire the new "
+                       "cookie");
+    if (cfg->route_mint != NULL && strcmp(cfg->route_mint, legacy->name) == 0)
+        return fail_at(err, &o, "route", "retire",
+                       "retire = legacy while [route] mint = %s (the legacy "
+                       "side): cut over first (mint = %s)", legacy->name,
+                       fresh->name);
+    return 0;
+}
+
 static int check_route(struct sb_config *cfg, struct entries *es,
                        struct sb_err *err)
 {
@@ -918,7 +991,7 @@ static int check_route(struct sb_config *cfg, struct entries *es,
             return fail_at(err, &o, "route", keys[i],
                            "no [profile.%s] section", names[i]);
     }
-    return 0;
+    return check_route_modes(cfg, es, err);
 }
 
 int sb_config_load(const char *path, struct sb_config **out,

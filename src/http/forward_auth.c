@@ -15,15 +15,22 @@ void sb_ep_auth(struct sb_http_req *req)
     struct sb_bridge b;
     struct sb_codec_ctx ctx;
     struct sb_err err = {0};
+    const char *backend;
     char addr[64];
     size_t i;
+    int rc;
 
     if (!sb_api_authorize(req, SB_API_OPEN_AUTH))
         return;
     sb_api_codec_ctx(req, &ctx, addr, sizeof(addr));
     sb_api_bridge(req, &b);
     sb_api_bridge_request(req, &rq);
-    if (sb_bridge_auth(&b, &rq, &ctx, &a, &err) != 0) {
+    backend = sb_http_header(req, "X-Sessionbridge-Backend");
+    rc = sb_bridge_auth(&b, &rq, &ctx, &a, &err);
+    sb_metrics_auth_request(backend, a.presented, rc == 0 ? SB_OK : err.code,
+                            a.minted);
+    sb_metrics_shadow(a.shadow);
+    if (rc != 0) {
         sb_metrics_credential("auth", a.used ? a.used->name : "none",
                               err.code);
         sb_bridge_auth_free(&a);
@@ -35,7 +42,8 @@ void sb_ep_auth(struct sb_http_req *req)
     }
     for (i = 0; i < a.nheaders; i++)
         sb_http_add_header(req, a.headers[i].name, a.headers[i].value);
-    sb_metrics_credential("auth", a.used->name, SB_OK);
+    for (i = 0; i < a.nvalid; i++)
+        sb_metrics_credential("auth", a.valid[i]->name, SB_OK);
     if (a.created)
         sb_metrics_session_created(a.used->name);
     sb_bridge_auth_free(&a);

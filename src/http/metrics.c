@@ -37,6 +37,21 @@ struct label_slot {
     atomic_ulong results[SB_ERR__COUNT];
 };
 
+/* sessionbridge_auth_requests_total: a backend slot per label value (the
+ * first SB_METRICS_BACKENDS_MAX names seen, then "unknown" and "other"),
+ * counts per presented value and result (the error codes, then
+ * "minted"). */
+#define BACKEND_UNKNOWN SB_METRICS_BACKENDS_MAX
+#define BACKEND_OTHER (SB_METRICS_BACKENDS_MAX + 1)
+#define AUTH_MINTED SB_ERR__COUNT
+
+static char backend_names[SB_METRICS_BACKENDS_MAX]
+                         [SB_METRICS_BACKEND_LEN_MAX + 1];
+static atomic_size_t backend_count; /* names published */
+static atomic_ulong auth_requests[SB_METRICS_BACKENDS_MAX + 2]
+                                 [SB_PRESENTED_COUNT][SB_ERR__COUNT + 1];
+static atomic_ulong shadow_verdicts[SB_SHADOW_CANNOT_ENCODE + 1];
+
 static struct label_slot cred_slots[SB_METRICS_LABEL_SLOTS];
 static struct label_slot created_slots[SB_METRICS_LABEL_SLOTS];
 static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -120,6 +135,70 @@ void sb_metrics_credential(const char *op, const char *profile,
     struct label_slot *s = find_slot(cred_slots, op, profile);
 
     atomic_fetch_add_explicit(&s->results[result], 1, memory_order_relaxed);
+}
+
+/* True when v is a label value a router may set: 1 to
+ * SB_METRICS_BACKEND_LEN_MAX bytes of [a-z0-9_-]. */
+static bool backend_label_ok(const char *v)
+{
+    size_t n = 0;
+
+    for (; v[n] != '\0'; n++) {
+        char c = v[n];
+        if (n == SB_METRICS_BACKEND_LEN_MAX ||
+            !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+              c == '-'))
+            return false;
+    }
+    return n > 0;
+}
+
+/* The backend slot of header value v: its own (claimed under the lock
+ * the first time; lookups read published names without it), "unknown"
+ * for a missing or unsafe value, "other" once every slot is taken. */
+static size_t backend_slot(const char *v)
+{
+    size_t i, n;
+
+    if (v == NULL || !backend_label_ok(v))
+        return BACKEND_UNKNOWN;
+    n = atomic_load_explicit(&backend_count, memory_order_acquire);
+    for (i = 0; i < n; i++) {
+        if (strcmp(backend_names[i], v) == 0)
+            return i;
+    }
+    pthread_mutex_lock(&slot_lock);
+    n = atomic_load_explicit(&backend_count, memory_order_relaxed);
+    for (i = 0; i < n && strcmp(backend_names[i], v) != 0; i++)
+        ;
+    if (i == n && n < SB_METRICS_BACKENDS_MAX) {
+        snprintf(backend_names[n], sizeof(backend_names[n]), "%s", v);
+        atomic_store_explicit(&backend_count, n + 1, memory_order_release);
+    } else if (i == n) {
+        i = BACKEND_OTHER;
+    }
+    pthread_mutex_unlock(&slot_lock);
+    return i;
+}
+
+void sb_metrics_auth_request(const char *backend,
+                             enum sb_bridge_presented presented,
+                             enum sb_err_code result, bool minted)
+{
+    size_t r = result == SB_OK && minted ? AUTH_MINTED : (size_t)result;
+
+    if ((unsigned)presented >= SB_PRESENTED_COUNT || r > AUTH_MINTED)
+        return;
+    atomic_fetch_add_explicit(&auth_requests[backend_slot(backend)][presented]
+                                            [r],
+                              1, memory_order_relaxed);
+}
+
+void sb_metrics_shadow(enum sb_bridge_shadow verdict)
+{
+    if (verdict > SB_SHADOW_NONE && verdict <= SB_SHADOW_CANNOT_ENCODE)
+        atomic_fetch_add_explicit(&shadow_verdicts[verdict], 1,
+                                  memory_order_relaxed);
 }
 
 void sb_metrics_session_created(const char *profile)
@@ -229,6 +308,52 @@ static int render_slots(struct sb_buf *out, struct label_slot *slots,
     return rc;
 }
 
+/* sessionbridge_auth_requests_total (the series that counted) and
+ * sessionbridge_shadow_total (every verdict, zeros too). */
+static int render_migration(struct sb_buf *out)
+{
+    size_t n = atomic_load_explicit(&backend_count, memory_order_acquire);
+    size_t k, p, r;
+    int v, rc = 0;
+
+    rc |= sb_buf_append_str(out,
+        "# HELP sessionbridge_auth_requests_total Forward-auth requests by "
+        "backend (X-Sessionbridge-Backend), the route formats presented "
+        "and the result.\n"
+        "# TYPE sessionbridge_auth_requests_total counter\n");
+    for (k = 0; k < SB_METRICS_BACKENDS_MAX + 2; k++) {
+        const char *name = k == BACKEND_UNKNOWN ? "unknown"
+                           : k == BACKEND_OTHER ? "other"
+                           : k < n              ? backend_names[k]
+                                                : NULL;
+        for (p = 0; name != NULL && p < SB_PRESENTED_COUNT; p++) {
+            for (r = 0; r <= AUTH_MINTED; r++) {
+                unsigned long c = atomic_load(&auth_requests[k][p][r]);
+                if (c == 0)
+                    continue;
+                rc |= sb_buf_printf(out,
+                    "sessionbridge_auth_requests_total{backend=\"%s\","
+                    "presented=\"%s\",result=\"%s\"} %lu\n", name,
+                    sb_bridge_presented_name((enum sb_bridge_presented)p),
+                    r == AUTH_MINTED ? "minted"
+                    : r == SB_OK     ? "ok"
+                                     : sb_err_code_name((enum sb_err_code)r),
+                    c);
+            }
+        }
+    }
+    rc |= sb_buf_append_str(out,
+        "# HELP sessionbridge_shadow_total Shadow checks ([route] shadow): "
+        "would the new profile see the legacy-authenticated session the "
+        "same.\n# TYPE sessionbridge_shadow_total counter\n");
+    for (v = SB_SHADOW_AGREE; v <= SB_SHADOW_CANNOT_ENCODE; v++)
+        rc |= sb_buf_printf(out, "sessionbridge_shadow_total{result=\"%s\"} "
+                            "%lu\n",
+                            sb_bridge_shadow_name((enum sb_bridge_shadow)v),
+                            atomic_load(&shadow_verdicts[v]));
+    return rc;
+}
+
 /* The verdict cache's counters and gauges (sessionbridge/cache.h). */
 static int render_cache(struct sb_buf *out)
 {
@@ -276,7 +401,8 @@ int sb_metrics_render(struct sb_buf *out)
     rc |= render_requests(out);
     rc |= sb_buf_append_str(out,
         "# HELP sessionbridge_credentials_total Credential checks by "
-        "operation, profile and result.\n"
+        "operation, profile and result (op auth: each valid credential a "
+        "request carried for its session; a failure once).\n"
         "# TYPE sessionbridge_credentials_total counter\n");
     rc |= render_slots(out, cred_slots, "sessionbridge_credentials_total",
                        true);
@@ -293,6 +419,7 @@ int sb_metrics_render(struct sb_buf *out)
                             "sessionbridge_revocations_total{kind=\"%s\"} "
                             "%lu\n", revocation_kinds[i],
                             atomic_load(&revocations[i]));
+    rc |= render_migration(out);
     rc |= render_cache(out);
     if (sb_redis_current_master(master, sizeof(master)) == 0 &&
         strpbrk(master, "\"\\\n") == NULL)

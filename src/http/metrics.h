@@ -8,8 +8,10 @@
 #ifndef SB_METRICS_H
 #define SB_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
+#include "sessionbridge/bridge.h"
 #include "sessionbridge/err.h"
 #include "sessionbridge/jsonutil.h"
 
@@ -23,6 +25,24 @@ void sb_metrics_request(size_t route_index, unsigned status, double ms);
  * result SB_OK counts as "active", other codes by their name. */
 void sb_metrics_credential(const char *op, const char *profile,
                            enum sb_err_code result);
+
+/* The distinct `backend` label values kept (the first seen); later ones
+ * count as "other", a missing or unsafe header value as "unknown". */
+#define SB_METRICS_BACKENDS_MAX 16
+#define SB_METRICS_BACKEND_LEN_MAX 32
+
+/* One forward-auth decision (sessionbridge_auth_requests_total): backend
+ * is the X-Sessionbridge-Backend header (NULL when absent; only 1-32
+ * bytes of [a-z0-9_-] are taken as a label), presented which of the
+ * route's formats the request carried, result SB_OK ("ok", or "minted"
+ * when a credential was minted for it) or the error code. */
+void sb_metrics_auth_request(const char *backend,
+                             enum sb_bridge_presented presented,
+                             enum sb_err_code result, bool minted);
+
+/* One shadow check's verdict (sessionbridge_shadow_total); NONE is not
+ * counted. */
+void sb_metrics_shadow(enum sb_bridge_shadow verdict);
 
 /* A session created for profile (login or first sight of a credential). */
 void sb_metrics_session_created(const char *profile);

@@ -15,7 +15,11 @@ world (traffic weight, bridge restart, Redis kill) while it runs:
                 after the ack are counted in that phase);
   DIR/progress  "<requests finished in the phase> <total> <phase>", every
                 50 ms;
-  DIR/stop      finish the requests in flight and write the results.
+  DIR/stop      finish the requests in flight and write the results;
+  DIR/idle      "<phase>\t<requests in flight>", every 50 ms.
+A phase whose name starts with "pause" sends nothing: once DIR/idle reads
+"pause...\t0" no request is in flight and none starts until the next
+phase, so a script can read the bridges' counters between two phases.
 There is no budget shared by the phases: the script ends each phase (on an
 event, or once the phase has seen enough requests), however long a slow
 machine takes.  The generator stops by itself only when one phase lasts
@@ -34,7 +38,11 @@ requests that ran entirely inside it).  Counts per phase:
   server_error             any other 5xx
   failed                   no HTTP answer (connection refused, reset, timeout)
   other                    anything else
-The result also holds each phase's duration in seconds ("seconds").
+The result also holds each phase's duration in seconds ("seconds"), and
+per phase what was sent ("sent": {"APP/PRESENTED": n}, logins included):
+APP the app that answered (legacy, new, or router), PRESENTED which of the
+two apps' cookies the request carried (none, legacy, new, both; the names
+are --legacy-cookie and --new-cookie).
 """
 import argparse
 import http.client
@@ -68,6 +76,8 @@ class Control:
         self.total = 0
         self.notes = 0
         self.stopped_by = "script"
+        self.inflight = 0
+        self.sent = {}
 
     def close_phase(self):
         """Adds the time spent in the current phase to its duration."""
@@ -87,6 +97,25 @@ class Control:
                 self.phase = name
             write_atomic(os.path.join(self.dir, "ack"), name + "\n")
 
+    def begin(self):
+        """The phase a request about to start is counted in, or None in a
+        pause (no request starts); the request is in flight until end()."""
+        with self.lock:
+            if self.phase.startswith("pause"):
+                return None
+            self.inflight += 1
+            return self.phase
+
+    def end(self, phase, app, presented):
+        """Ends a request begun in `phase`: what it sent, by app."""
+        with self.lock:
+            self.inflight -= 1
+            if self.phase != phase:
+                phase = f"{phase} > {self.phase}"
+            key = f"{app}/{presented}"
+            sent = self.sent.setdefault(phase, {})
+            sent[key] = sent.get(key, 0) + 1
+
     def watch(self, phase_max_seconds):
         """Polls the control files until told to stop, or until one phase
         has lasted longer than phase_max_seconds."""
@@ -96,8 +125,10 @@ class Control:
                 done = self.counts.get(self.phase, {}).get("requests", 0)
                 total = self.total
                 stuck = time.monotonic() - self.since > phase_max_seconds
+                idle = f"{self.phase}\t{self.inflight}\n"
             write_atomic(os.path.join(self.dir, "progress"),
                          f"{done} {total} {self.phase}\n")
+            write_atomic(os.path.join(self.dir, "idle"), idle)
             if os.path.exists(os.path.join(self.dir, "stop")):
                 self.stop.set()
             elif stuck:
@@ -153,23 +184,52 @@ def parse_set_cookie(value):
     return name.strip(), val.strip(), deleted
 
 
+class Paused(Exception):
+    """A request not made: the run is in a pause phase."""
+
+
 class User:
     """One simulated browser: a cookie jar and what it expects to see."""
 
-    def __init__(self, host, port, user_id, timeout):
+    def __init__(self, host, port, user_id, timeout, ctl=None,
+                 cookies=("session", "gsession")):
         self.host, self.port = host, port
         self.user_id = user_id
         self.timeout = timeout
+        self.ctl = ctl
+        self.cookies = cookies
         self.jar = {}
         self.logged_in = False
         self.cart = ""
         self.cart_count = 0
         self.items = 0
 
+    def presented(self):
+        """Which of the two apps' cookies the jar sends: none, legacy, new
+        or both."""
+        legacy, new = (name in self.jar for name in self.cookies)
+        return "both" if legacy and new else "legacy" if legacy else "new" if new else "none"
+
     def request(self, method, path, form=None):
         """(status, headers, json body or None); raises OSError on no answer.
         One connection per request, as a browser whose keep-alive connection
-        was closed by a router reload opens a new one."""
+        was closed by a router reload opens a new one.  With a Control, a
+        request in a pause is not made (raises Paused) and what one sent is
+        counted in its phase."""
+        phase = self.ctl.begin() if self.ctl is not None else None
+        if self.ctl is not None and phase is None:
+            raise Paused()
+        presented, app = self.presented(), "router"
+        try:
+            status, headers, data = self.exchange(method, path, form)
+            app = headers.get("X-App") or "router"
+            return status, headers, data
+        finally:
+            if self.ctl is not None:
+                self.ctl.end(phase, app, presented)
+
+    def exchange(self, method, path, form):
+        """One HTTP request and its answer; updates the jar."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             headers = {"Connection": "close"}
@@ -237,14 +297,17 @@ def user_loop(ctl, user, cart_every, think):
             # the 401 that showed it has been counted.
             try:
                 user.login()
-            except OSError:
+            except (OSError, Paused):
                 pass
             if not user.logged_in:
                 time.sleep(0.05)
                 continue
-        n += 1
         with ctl.lock:
             phase = ctl.phase
+        if phase.startswith("pause"):
+            time.sleep(0.02)
+            continue
+        n += 1
         is_cart = cart_every > 0 and n % cart_every == 0
         item = f"i{user.items + 1}"
         expect_cart = user.cart
@@ -257,6 +320,9 @@ def user_loop(ctl, user, cart_every, think):
                 status, headers, data = user.request("POST", "/cart", {"item": item})
             else:
                 status, headers, data = user.request("GET", "/me")
+        except Paused:
+            n -= 1
+            continue
         except OSError as e:
             ctl.count(phase, failed=1, router=1)
             ctl.note(phase, user, "request", "no answer", str(e))
@@ -288,7 +354,8 @@ def cmd_run(args):
         except OSError:
             pass
     ctl.read_phase()
-    users = [User(url.hostname, url.port, f"{args.prefix}{i}", args.timeout)
+    users = [User(url.hostname, url.port, f"{args.prefix}{i}", args.timeout, ctl,
+                  (args.legacy_cookie, args.new_cookie))
              for i in range(args.users)]
     started = time.time()
     for u in users:
@@ -296,7 +363,7 @@ def cmd_run(args):
             try:
                 if u.login():
                     break
-            except OSError:
+            except (OSError, Paused):
                 pass
             time.sleep(0.1)
         else:
@@ -315,6 +382,7 @@ def cmd_run(args):
     result = {"users": args.users, "wall_seconds": round(time.time() - started, 1),
               "total": ctl.total, "phases": ctl.counts,
               "seconds": {p: round(s, 1) for p, s in ctl.seconds.items()},
+              "sent": ctl.sent,
               "stopped_by": ctl.stopped_by}
     write_atomic(args.out, json.dumps(result, indent=1) + "\n")
 
@@ -379,6 +447,8 @@ def main():
     run.add_argument("--cart-every", type=int, default=4)
     run.add_argument("--think", type=float, default=0.0)
     run.add_argument("--timeout", type=float, default=10.0)
+    run.add_argument("--legacy-cookie", default="session")
+    run.add_argument("--new-cookie", default="gsession")
     table = sub.add_parser("table")
     table.add_argument("file")
     table.add_argument("--merge", action="append", default=[],

@@ -17,6 +17,22 @@
  * CLUSTERDOWN, TRYAGAIN, MOVED, ASK) are not returned: the call fails with
  * SB_ERR_STORE, the reply's first word is logged, and the connection is
  * dropped so the next call starts over (and finds a new master).
+ *
+ * Cluster mode (redis_cluster.c): a handle holds one connection per node
+ * it has used, and the slot map it loaded (CLUSTER SLOTS) from the seeds
+ * or a node it knows.  Each command goes to the primary that serves the
+ * hash slot of its key ({tag} of the key: argv[1], the first key of
+ * EVALSHA, the key of MEMORY USAGE); commands without a key go to the
+ * node that answered last (so SCRIPT LOAD after NOSCRIPT, WAIT after a
+ * write, and a subscription's messages stay on one connection), and
+ * SCRIPT LOAD also goes to every other primary.  A pipeline is split over
+ * the nodes and its replies come back in the order of the calls.  MOVED
+ * updates the slot and sends the command there (the whole map is loaded
+ * again before the next pipeline), ASK sends ASKING then the command to
+ * the node named, TRYAGAIN (a slot being moved) is retried after a short
+ * pause; each at most a few times, then SB_ERR_STORE.  A node that fails
+ * is dropped and the map reloaded; its commands fail with SB_ERR_STORE
+ * (the caller answers 503), never with a wrong answer.
  */
 #ifndef SESSIONBRIDGE_REDIS_H
 #define SESSIONBRIDGE_REDIS_H
@@ -35,7 +51,14 @@ struct sb_redis;
 extern atomic_ulong sb_redis_errors_total;     /* failed commands */
 extern atomic_ulong sb_redis_reconnects_total; /* successful re-connects */
 extern atomic_ulong sb_redis_unavailable_replies_total; /* NOAUTH, READONLY..*/
-extern atomic_ulong sb_redis_failovers_total;  /* sentinel master changes */
+extern atomic_ulong sb_redis_failovers_total;  /* sentinel master changes,
+                                                * cluster promotions */
+extern atomic_ulong sb_redis_redirects_moved_total; /* cluster: MOVED */
+extern atomic_ulong sb_redis_redirects_ask_total;   /* cluster: ASK */
+extern atomic_ulong sb_redis_cluster_nodes;     /* nodes in the last map */
+extern atomic_ulong sb_redis_cluster_primaries; /* primaries in it */
+extern atomic_ulong sb_redis_wait_short_total; /* WAITs fewer replicas
+                                                * acknowledged */
 
 /* Sentinel mode: the master's host:port the workers last connected to,
  * into buf; -1 when none is known yet (or not in sentinel mode). */
@@ -86,6 +109,33 @@ redisReply *sb_redis_read(struct sb_redis *r, struct sb_err *err);
  * in step).  Stops at the first failure: -1 with SB_ERR_STORE in err (err
  * may be NULL to keep an earlier error). */
 int sb_redis_discard(struct sb_redis *r, size_t n, struct sb_err *err);
+
+/* Readiness: PING answered PONG; in cluster mode, every hash slot has a
+ * primary in the slot map and every primary answers PONG.  0 when ready,
+ * else -1 with SB_ERR_STORE naming what is not. */
+int sb_redis_ping(struct sb_redis *r, struct sb_err *err);
+
+/* After a write that must survive a failover (a revocation): when
+ * conf->wait_replicas > 0, WAIT wait_replicas wait_timeout_ms on every
+ * connection used since the last call (standalone / sentinel: the one
+ * connection; cluster: each node written to).  0 when enough replicas
+ * acknowledged (or WAIT is off); else -1 with SB_ERR_STORE saying the
+ * write is kept but not acknowledged (counted in
+ * sb_redis_wait_short_total). */
+int sb_redis_wait_acked(struct sb_redis *r, struct sb_err *err);
+
+/* Whole-store walks (SCAN per primary).  The number of primaries to walk
+ * (1 outside cluster mode), loading the slot map if needed; -1 on error. */
+int sb_redis_primary_count(struct sb_redis *r, struct sb_err *err);
+
+/* One command on the i-th primary (cluster mode; the order of the slot
+ * map, by first slot); outside cluster mode i must be 0 and this is
+ * sb_redis_commandv.  NULL with SB_ERR_STORE when there is no such
+ * primary (the map changed: a failover during the walk) or it fails. */
+redisReply *sb_redis_commandv_primary(struct sb_redis *r, size_t i, int argc,
+                                      const char **argv,
+                                      const size_t *argvlen,
+                                      struct sb_err *err);
 
 /* Writes the hex SHA-1 of a Lua script (what EVALSHA wants) into sha,
  * 41 bytes.  Compute it once per script, at start-up. */

@@ -4,8 +4,10 @@
  * struct sb_redis_url is one server: redis://[user:password@]host:port/db,
  * rediss://... (the same over TLS) or unix:///path/to/redis.sock?db=N.
  * struct sb_redis_conf is the whole [redis] connection contract: the mode
- * (standalone or sentinel), the sentinels, the ACL user and password, and
- * TLS; the daemon and sessionbridgectl build their connections from it.
+ * (standalone, sentinel or cluster), the sentinels or the cluster's seed
+ * nodes, the ACL user and password, TLS, and WAIT for acknowledged
+ * writes; the daemon and sessionbridgectl build their connections from
+ * it.
  */
 #ifndef SESSIONBRIDGE_REDIS_URL_H
 #define SESSIONBRIDGE_REDIS_URL_H
@@ -27,10 +29,11 @@ struct sb_redis_url {
 
 enum sb_redis_mode {
     SB_REDIS_STANDALONE, /* one server: url */
-    SB_REDIS_SENTINEL    /* the master that the sentinels in nodes name */
+    SB_REDIS_SENTINEL,   /* the master that the sentinels in nodes name */
+    SB_REDIS_CLUSTER     /* Redis Cluster, found from the seeds in nodes */
 };
 
-/* host:port of a sentinel. */
+/* host:port of a sentinel or a cluster seed node. */
 struct sb_redis_node {
     char *host; /* owned */
     unsigned port;
@@ -48,11 +51,15 @@ struct sb_redis_conf {
     enum sb_redis_mode mode;
     struct sb_redis_url url;      /* standalone: the server; every mode: db,
                                    * user (username) and password */
-    struct sb_redis_node *nodes;  /* sentinel: the sentinels; owned */
+    struct sb_redis_node *nodes;  /* sentinel: the sentinels; cluster: the
+                                   * seed nodes; owned */
     size_t node_count;
     char *sentinel_master;        /* the master name sentinels know; owned */
     char *sentinel_password;      /* AUTH for the sentinels; owned, wiped */
     struct sb_redis_tls tls;      /* all strings owned */
+    unsigned wait_replicas;       /* revocations WAIT for this many
+                                   * replicas (0: off) */
+    unsigned wait_timeout_ms;     /* ... at most this long */
     char *layout_prefix;          /* when set, every new connection writes
                                    * and checks the layout key under this
                                    * prefix (a Redis that restarted empty
@@ -76,15 +83,16 @@ int sb_redis_conf_from_url(const char *url, struct sb_redis_conf *out,
                            struct sb_err *err);
 
 /* Applies one non-secret [redis] key: mode, nodes, sentinel_master,
- * username, tls, tls_ca_file, tls_cert_file, tls_key_file or
- * tls_server_name.  The error message is about the value only (the caller
+ * username, tls, tls_ca_file, tls_cert_file, tls_key_file,
+ * tls_server_name, wait_replicas or wait_timeout_ms.  The error message is about the value only (the caller
  * says where it came from). */
 int sb_redis_conf_set(struct sb_redis_conf *c, const char *key,
                       const char *value, struct sb_err *err);
 
 /* The rules across keys, once every key is applied: sentinel mode needs
- * nodes and sentinel_master, a client certificate needs its key, and the
- * TLS files must load (the error names the file and what is wrong). */
+ * nodes and sentinel_master, cluster mode needs nodes (the seeds) and
+ * database 0, a client certificate needs its key, and the TLS files must
+ * load (the error names the file and what is wrong). */
 int sb_redis_conf_check(const struct sb_redis_conf *c, struct sb_err *err);
 
 /* Deep copy, deep comparison (after a reload), and free (wiping secrets). */

@@ -30,7 +30,9 @@
  * (possibly more than once); keys added meanwhile may or may not be. */
 struct sb_scan {
     char cursor[32];                /* "0" before the first step */
-    bool done;                      /* the server answered cursor 0 */
+    bool done;                      /* the server answered cursor 0 (in
+                                     * cluster mode: the last primary) */
+    size_t node;                    /* cluster: the primary walked now */
     unsigned long long steps;       /* SCAN calls made */
     unsigned long long keys_seen;   /* keys returned so far */
 };

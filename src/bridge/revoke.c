@@ -1,6 +1,9 @@
 /* revoke.c - what a revocation removes: the sid in every format (the
  * store's marker), and the records frameworks keep beside their cookies,
- * so the framework itself stops accepting the cookie too. */
+ * so the framework itself stops accepting the cookie too.  With [redis]
+ * wait_replicas, a revocation is acknowledged only once that many
+ * replicas have it (WAIT); short of that it is answered as unavailable
+ * (503), the write kept. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,7 +78,9 @@ int sb_bridge_revoke_session(struct sb_bridge *b, const struct sb_session *s,
                         sb_store_max_lifetime(b->cfg), removed, err) != 0)
         return -1;
     forget_sids(&sid, 1);
-    return drop_records(r, b->cfg, &sid, 1, err);
+    if (drop_records(r, b->cfg, &sid, 1, err) != 0)
+        return -1;
+    return sb_redis_wait_acked(r, err);
 }
 
 int sb_bridge_revoke(struct sb_bridge *b, const struct sb_profile *p,
@@ -110,7 +115,9 @@ int sb_bridge_delete(struct sb_bridge *b, const char *const *sids, size_t n,
     if (rc != 0)
         return -1;
     forget_sids(sids, n);
-    return drop_records(r, b->cfg, sids, n, err);
+    if (drop_records(r, b->cfg, sids, n, err) != 0)
+        return -1;
+    return sb_redis_wait_acked(r, err);
 }
 
 int sb_bridge_logout(struct sb_bridge *b, const char *const *subjects,
@@ -132,6 +139,8 @@ int sb_bridge_logout(struct sb_bridge *b, const char *const *subjects,
         forget_owners(subjects, n);
         rc = drop_records(r, b->cfg, (const char *const *)sids, nsids, err);
     }
+    if (rc == 0)
+        rc = sb_redis_wait_acked(r, err);
     sb_store_free_strings(sids, nsids);
     return rc;
 }

@@ -308,6 +308,8 @@ static const struct key_spec fixed_keys[] = {
     {"redis", "tls_cert_file", KT_REDIS_OPT, 0, NULL, 0, 0},
     {"redis", "tls_key_file", KT_REDIS_OPT, 0, NULL, 0, 0},
     {"redis", "tls_server_name", KT_REDIS_OPT, 0, NULL, 0, 0},
+    {"redis", "wait_replicas", KT_REDIS_OPT, 0, "0", 0, 0},
+    {"redis", "wait_timeout_ms", KT_REDIS_OPT, 0, "100", 0, 0},
     {"redis", "prefix", KT_STRING, OFF(prefix), "sb:", 0, 0},
     {"redis", "connect_timeout_ms", KT_UINT, OFF(connect_timeout_ms), "1000",
      1, 60000},

@@ -1,5 +1,6 @@
 /* redis_url.c - parses redis://, rediss:// and unix:// URLs, and holds
- * the [redis] connection contract (mode, sentinels, ACL user, TLS). */
+ * the [redis] connection contract (mode, sentinels or cluster seeds, ACL
+ * user, TLS, WAIT). */
 #include "sessionbridge/redis_url.h"
 
 #include <openssl/crypto.h>
@@ -235,12 +236,10 @@ int sb_redis_conf_set(struct sb_redis_conf *c, const char *key,
         else if (strcmp(v, "sentinel") == 0)
             c->mode = SB_REDIS_SENTINEL;
         else if (strcmp(v, "cluster") == 0)
-            return sb_err_set(err, SB_ERR_CONFIG, "cluster mode is not "
-                              "supported by this build yet (use standalone "
-                              "or sentinel)");
+            c->mode = SB_REDIS_CLUSTER;
         else
-            return sb_err_set(err, SB_ERR_CONFIG,
-                              "'%.32s' is not standalone or sentinel", v);
+            return sb_err_set(err, SB_ERR_CONFIG, "'%.32s' is not "
+                              "standalone, sentinel or cluster", v);
         return 0;
     }
     if (strcmp(key, "nodes") == 0)
@@ -269,6 +268,15 @@ int sb_redis_conf_set(struct sb_redis_conf *c, const char *key,
         return set_owned(&c->tls.key_file, v, err);
     if (strcmp(key, "tls_server_name") == 0)
         return set_owned(&c->tls.server_name, v, err);
+    if (strcmp(key, "wait_replicas") == 0)
+        return parse_num(v, strlen(v), 16, &c->wait_replicas) == 0
+                   ? 0 : sb_err_set(err, SB_ERR_CONFIG, "'%.32s' is not a "
+                                    "number of replicas from 0 to 16", v);
+    if (strcmp(key, "wait_timeout_ms") == 0)
+        return parse_num(v, strlen(v), 60000, &c->wait_timeout_ms) == 0 &&
+                       c->wait_timeout_ms > 0
+                   ? 0 : sb_err_set(err, SB_ERR_CONFIG, "'%.32s' is not a "
+                                    "time in ms from 1 to 60000", v);
     return sb_err_set(err, SB_ERR_INTERNAL, "unknown [redis] key %s", key);
 }
 
@@ -280,7 +288,18 @@ int sb_redis_conf_check(const struct sb_redis_conf *c, struct sb_err *err)
                           "nodes (the sentinels) and sentinel_master");
     if (c->mode == SB_REDIS_STANDALONE && c->node_count > 0)
         return sb_err_set(err, SB_ERR_CONFIG, "[redis] nodes is for mode = "
-                          "sentinel; standalone uses url");
+                          "sentinel or cluster; standalone uses url");
+    if (c->mode == SB_REDIS_CLUSTER && c->node_count == 0)
+        return sb_err_set(err, SB_ERR_CONFIG, "[redis] mode = cluster needs "
+                          "nodes (seed nodes, host:port, host:port); url "
+                          "only gives the user, password and TLS");
+    if (c->mode == SB_REDIS_CLUSTER && c->url.socket != NULL)
+        return sb_err_set(err, SB_ERR_CONFIG, "[redis] mode = cluster "
+                          "cannot use a unix:// url");
+    if (c->mode == SB_REDIS_CLUSTER && c->url.db != 0)
+        return sb_err_set(err, SB_ERR_CONFIG, "[redis] mode = cluster has "
+                          "database 0 only (the url names database %u)",
+                          c->url.db);
     if (c->mode == SB_REDIS_SENTINEL && c->url.socket != NULL)
         return sb_err_set(err, SB_ERR_CONFIG, "[redis] mode = sentinel "
                           "cannot use a unix:// url");
@@ -311,6 +330,8 @@ int sb_redis_conf_copy(struct sb_redis_conf *dst,
     memset(dst, 0, sizeof(*dst));
     dst->mode = src->mode;
     dst->tls.on = src->tls.on;
+    dst->wait_replicas = src->wait_replicas;
+    dst->wait_timeout_ms = src->wait_timeout_ms;
     if (sb_redis_url_copy(&dst->url, &src->url, err) != 0)
         return -1;
     if (src->node_count > 0) {
@@ -351,6 +372,8 @@ bool sb_redis_conf_equal(const struct sb_redis_conf *a,
 
     if (a->mode != b->mode || a->node_count != b->node_count ||
         a->tls.on != b->tls.on || a->url.port != b->url.port ||
+        a->wait_replicas != b->wait_replicas ||
+        a->wait_timeout_ms != b->wait_timeout_ms ||
         a->url.db != b->url.db || a->url.tls != b->url.tls ||
         !same_str(a->url.host, b->url.host) ||
         !same_str(a->url.socket, b->url.socket) ||

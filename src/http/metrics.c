@@ -440,7 +440,8 @@ int sb_metrics_render(struct sb_buf *out)
         "# TYPE sessionbridge_redis_unavailable_replies_total counter\n"
         "sessionbridge_redis_unavailable_replies_total %lu\n"
         "# HELP sessionbridge_redis_failovers_total Sentinel master changes "
-        "seen.\n# TYPE sessionbridge_redis_failovers_total counter\n"
+        "seen; in cluster mode, replicas seen promoted to primary.\n"
+        "# TYPE sessionbridge_redis_failovers_total counter\n"
         "sessionbridge_redis_failovers_total %lu\n"
         "# HELP sessionbridge_open_connections Open client connections.\n"
         "# TYPE sessionbridge_open_connections gauge\n"
@@ -461,6 +462,29 @@ int sb_metrics_render(struct sb_buf *out)
         "sessionbridge_http_slow_clients_closed_total %lu\n",
         sb_http_slow_clients_closed());
     rc |= sb_buf_printf(out,
+    rc |= sb_buf_printf(out,
+        "# HELP sessionbridge_redis_redirects_total Redis Cluster redirects "
+        "followed (MOVED: the slot map changed; ASK: a slot being moved).\n"
+        "# TYPE sessionbridge_redis_redirects_total counter\n"
+        "sessionbridge_redis_redirects_total{kind=\"moved\"} %lu\n"
+        "sessionbridge_redis_redirects_total{kind=\"ask\"} %lu\n"
+        "# HELP sessionbridge_redis_cluster_nodes Redis Cluster: nodes in the "
+        "last slot map loaded (0 in other modes).\n"
+        "# TYPE sessionbridge_redis_cluster_nodes gauge\n"
+        "sessionbridge_redis_cluster_nodes %lu\n"
+        "# HELP sessionbridge_redis_cluster_primaries Redis Cluster: "
+        "primaries in the last slot map loaded.\n"
+        "# TYPE sessionbridge_redis_cluster_primaries gauge\n"
+        "sessionbridge_redis_cluster_primaries %lu\n"
+        "# HELP sessionbridge_redis_wait_short_total Writes that fewer "
+        "replicas than [redis] wait_replicas acknowledged in time (answered "
+        "503).\n# TYPE sessionbridge_redis_wait_short_total counter\n"
+        "sessionbridge_redis_wait_short_total %lu\n",
+        atomic_load(&sb_redis_redirects_moved_total),
+        atomic_load(&sb_redis_redirects_ask_total),
+        atomic_load(&sb_redis_cluster_nodes),
+        atomic_load(&sb_redis_cluster_primaries),
+        atomic_load(&sb_redis_wait_short_total));
         "# HELP sessionbridge_asym_verifications_refused_total Asymmetric "
         "signature checks refused by max_asym_verifications_per_second "
         "(error overloaded).\n"

@@ -27,20 +27,13 @@ atomic_ulong sb_redis_failovers_total;
 #define BACKOFF_MAX_MS 1000
 #define ADDR_MAX 256
 
-struct sb_redis {
-    struct sb_redis_conf conf;
-    unsigned connect_timeout_ms;
-    unsigned command_timeout_ms;
-    SSL_CTX *tls;              /* built on first connect when TLS is on */
-    struct sb_redis_conn *c;   /* NULL while disconnected */
-    bool failed_since_connect; /* a reconnect is due: count it */
-    int64_t next_attempt_ms;   /* monotonic time before which we fail fast */
-    unsigned backoff_ms;
-    int64_t logged_ms;         /* last "unavailable" log line of this handle */
-    char logged_word[24];      /* and the reply it named */
-};
+atomic_ulong sb_redis_redirects_moved_total;
+atomic_ulong sb_redis_redirects_ask_total;
+atomic_ulong sb_redis_cluster_nodes;
+atomic_ulong sb_redis_cluster_primaries;
+atomic_ulong sb_redis_wait_short_total;
 
-static int64_t now_ms(void)
+int64_t sb_redis_now_ms(void)
 {
     struct timespec ts;
 
@@ -79,13 +72,13 @@ void sb_redis_free(struct sb_redis *r)
     if (r == NULL)
         return;
     drop(r);
+    sb_redis_cluster_free(r->cl);
     SSL_CTX_free(r->tls);
     sb_redis_conf_free(&r->conf);
     free(r);
 }
 
-/* The first word of an error reply, into word (size bytes). */
-static void first_word(const redisReply *rep, char *word, size_t size)
+void sb_redis_first_word(const redisReply *rep, char *word, size_t size)
 {
     size_t n = strcspn(rep->str, " ");
 
@@ -99,9 +92,10 @@ static void first_word(const redisReply *rep, char *word, size_t size)
  * hold values); the same reply again is logged at most once a second per
  * handle, so an outage under load does not flood the log, but a new kind
  * of reply always is. */
-static void log_reply(struct sb_redis *r, const char *msg, const char *word)
+void sb_redis_log_reply(struct sb_redis *r, const char *msg,
+                        const char *word)
 {
-    int64_t t = now_ms();
+    int64_t t = sb_redis_now_ms();
 
     if (t - r->logged_ms < 1000 && strcmp(word, r->logged_word) == 0)
         return;
@@ -110,8 +104,8 @@ static void log_reply(struct sb_redis *r, const char *msg, const char *word)
     sb_log(SB_LOG_WARN, msg, "reply", word, NULL);
 }
 
-/* Runs AUTH and SELECT on a fresh connection. */
-static int handshake(struct sb_redis *r, struct sb_err *err)
+int sb_redis_handshake(struct sb_redis *r, struct sb_redis_conn *c,
+                       struct sb_err *err)
 {
     const struct sb_redis_url *u = &r->conf.url;
     redisReply *rep;
@@ -120,13 +114,13 @@ static int handshake(struct sb_redis *r, struct sb_err *err)
     if (u->password != NULL) {
         const char *auth[3] = {"AUTH", u->user ? u->user : u->password,
                                u->password};
-        rep = sb_redis_conn_command(r->c, u->user ? 3 : 2, auth, NULL, err);
+        rep = sb_redis_conn_command(c, u->user ? 3 : 2, auth, NULL, err);
         if (rep == NULL)
             return -1;
         if (rep->type == REDIS_REPLY_ERROR) {
-            first_word(rep, word, sizeof(word));
+            sb_redis_first_word(rep, word, sizeof(word));
             freeReplyObject(rep);
-            log_reply(r, "Redis refused authentication; failing closed",
+            sb_redis_log_reply(r, "Redis refused authentication; failing closed",
                       word);
             return sb_err_set(err, SB_ERR_STORE, "Redis refused "
                               "authentication (%s)", word);
@@ -136,11 +130,11 @@ static int handshake(struct sb_redis *r, struct sb_err *err)
     if (u->db != 0) {
         const char *sel[2] = {"SELECT", db};
         snprintf(db, sizeof(db), "%u", u->db);
-        rep = sb_redis_conn_command(r->c, 2, sel, NULL, err);
+        rep = sb_redis_conn_command(c, 2, sel, NULL, err);
         if (rep == NULL)
             return -1;
         if (rep->type == REDIS_REPLY_ERROR) {
-            first_word(rep, word, sizeof(word));
+            sb_redis_first_word(rep, word, sizeof(word));
             freeReplyObject(rep);
             return sb_err_set(err, SB_ERR_STORE, "Redis SELECT %s failed (%s)",
                               db, word);
@@ -201,6 +195,14 @@ int sb_redis_current_master(char *buf, size_t size)
     return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
+int sb_redis_tls_ready(struct sb_redis *r, struct sb_err *err)
+{
+    if (r->conf.tls.on && r->tls == NULL &&
+        (r->tls = sb_redis_tls_ctx_new(&r->conf.tls, err)) == NULL)
+        return -1;
+    return 0;
+}
+
 /* One connect attempt: find the server (sentinel mode asks the
  * sentinels), dial it (TLS when on), AUTH/SELECT, ROLE in sentinel mode,
  * then the layout key.  On failure r->c is NULL and err says why. */
@@ -212,8 +214,7 @@ static int connect_once(struct sb_redis *r, struct sb_err *err)
                               r->command_timeout_ms};
     char host[ADDR_MAX], addr[ADDR_MAX + 8];
 
-    if (r->conf.tls.on && r->tls == NULL &&
-        (r->tls = sb_redis_tls_ctx_new(&r->conf.tls, err)) == NULL)
+    if (sb_redis_tls_ready(r, err) != 0)
         return -1;
     d.tls = r->tls;
     if (r->conf.mode == SB_REDIS_SENTINEL) {
@@ -227,7 +228,7 @@ static int connect_once(struct sb_redis *r, struct sb_err *err)
     r->c = sb_redis_conn_open(&d, err);
     if (r->c == NULL)
         return -1;
-    if (handshake(r, err) != 0)
+    if (sb_redis_handshake(r, r->c, err) != 0)
         goto fail;
     if (r->conf.mode == SB_REDIS_SENTINEL) {
         snprintf(addr, sizeof(addr), "%s:%u", host, d.port);
@@ -253,9 +254,11 @@ int sb_redis_ensure(struct sb_redis *r, struct sb_err *err)
 {
     int64_t t;
 
+    if (r->conf.mode == SB_REDIS_CLUSTER)
+        return sb_redis_cluster_ensure(r, err);
     if (r->c != NULL)
         return 0;
-    t = now_ms();
+    t = sb_redis_now_ms();
     if (t < r->next_attempt_ms)
         return sb_err_set(err, SB_ERR_STORE,
                           "Redis is unreachable (retrying shortly)");
@@ -302,36 +305,48 @@ static bool word_unavailable(const char *w)
     return false;
 }
 
-/* Turns an "unavailable" error reply into SB_ERR_STORE (fail closed: the
- * caller answers 503), logs it by its first word only (values may follow
- * it), and drops the connection: the reconnect re-runs AUTH, finds the
- * master again in sentinel mode, and writes the layout key again.  Any
- * other reply is returned as is. */
-static redisReply *check_reply(struct sb_redis *r, redisReply *rep,
-                               struct sb_err *err)
+/* An "unavailable" error reply becomes SB_ERR_STORE (fail closed: the
+ * caller answers 503), logged by its first word only (values may follow
+ * it). */
+redisReply *sb_redis_screen_reply(struct sb_redis *r, redisReply *rep,
+                                  struct sb_err *err)
 {
     char word[24];
 
     if (rep->type != REDIS_REPLY_ERROR)
         return rep;
-    first_word(rep, word, sizeof(word));
+    sb_redis_first_word(rep, word, sizeof(word));
     if (!word_unavailable(word))
         return rep;
     freeReplyObject(rep);
     atomic_fetch_add(&sb_redis_unavailable_replies_total, 1);
-    log_reply(r, "Redis answered an error reply; failing closed", word);
+    sb_redis_log_reply(r, "Redis answered an error reply; failing closed",
+                       word);
     sb_err_set(err, SB_ERR_STORE, "Redis is unavailable: it answered %s",
                word);
-    return failed(r);
+    return NULL;
 }
 
-/* Queues one formatted command on a connected handle. */
+/* Screens rep; an "unavailable" reply also drops the connection: the
+ * reconnect re-runs AUTH, finds the master again in sentinel mode, and
+ * writes the layout key again. */
+static redisReply *check_reply(struct sb_redis *r, redisReply *rep,
+                               struct sb_err *err)
+{
+    rep = sb_redis_screen_reply(r, rep, err);
+    return rep != NULL ? rep : failed(r);
+}
+
+/* Queues one formatted command on a connected handle (in cluster mode,
+ * on the connection of the node its key's slot lives on). */
 static int queue(struct sb_redis *r, char *cmd, int len, struct sb_err *err)
 {
     int rc;
 
     if (len < 0)
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    if (r->conf.mode == SB_REDIS_CLUSTER)
+        return sb_redis_cluster_queue(r, cmd, (size_t)len, err);
     rc = sb_redis_conn_append(r->c, cmd, (size_t)len, err);
     redisFreeCommand(cmd);
     return rc;
@@ -341,6 +356,8 @@ redisReply *sb_redis_read(struct sb_redis *r, struct sb_err *err)
 {
     redisReply *rep;
 
+    if (r->conf.mode == SB_REDIS_CLUSTER)
+        return sb_redis_cluster_read(r, err);
     if (r->c == NULL) {
         sb_err_set(err, SB_ERR_STORE, "Redis connection was lost");
         return NULL;
@@ -483,6 +500,96 @@ int sb_redis_append_evalsha(struct sb_redis *r, const char *sha, int numkeys,
     if (evalsha_build(&c, sha, numkeys, argc, argv, argvlen, err) != 0)
         return -1;
     return sb_redis_append(r, c.argc, c.argv, c.argvlen, err);
+}
+
+/* ---- every mode: readiness, WAIT, walks ------------------------------------ */
+
+int sb_redis_ping(struct sb_redis *r, struct sb_err *err)
+{
+    redisReply *rep;
+    bool pong;
+
+    if (r->conf.mode == SB_REDIS_CLUSTER)
+        return sb_redis_cluster_ping(r, err);
+    rep = sb_redis_command(r, err, "PING");
+    if (rep == NULL)
+        return -1;
+    pong = rep->type == REDIS_REPLY_STATUS && strcmp(rep->str, "PONG") == 0;
+    freeReplyObject(rep);
+    return pong ? 0 : sb_err_set(err, SB_ERR_STORE, "Redis answered PING "
+                                 "with an error");
+}
+
+/* WAIT on the connection the write went through (standalone, sentinel):
+ * a connection lost since then cannot vouch for it. */
+static int wait_one(struct sb_redis *r, long long *acked, struct sb_err *err)
+{
+    char n[16], ms[16];
+    const char *argv[3] = {"WAIT", n, ms};
+    redisReply *rep;
+
+    if (r->c == NULL)
+        return sb_err_set(err, SB_ERR_STORE, "Redis connection was lost "
+                          "before WAIT");
+    snprintf(n, sizeof(n), "%u", r->conf.wait_replicas);
+    snprintf(ms, sizeof(ms), "%u", r->conf.wait_timeout_ms);
+    rep = sb_redis_commandv(r, 3, argv, NULL, err);
+    if (rep == NULL)
+        return -1;
+    if (rep->type != REDIS_REPLY_INTEGER) {
+        freeReplyObject(rep);
+        return sb_err_set(err, SB_ERR_STORE, "WAIT: unexpected reply");
+    }
+    *acked = rep->integer;
+    freeReplyObject(rep);
+    return 0;
+}
+
+int sb_redis_wait_acked(struct sb_redis *r, struct sb_err *err)
+{
+    long long acked = 0;
+    char want[16];
+
+    if (r->conf.wait_replicas == 0)
+        return 0;
+    if ((r->conf.mode == SB_REDIS_CLUSTER
+             ? sb_redis_cluster_wait(r, &acked, err)
+             : wait_one(r, &acked, err)) != 0)
+        return -1;
+    if (acked >= (long long)r->conf.wait_replicas)
+        return 0;
+    atomic_fetch_add(&sb_redis_wait_short_total, 1);
+    snprintf(want, sizeof(want), "%u", r->conf.wait_replicas);
+    sb_redis_log_reply(r, "a write was not acknowledged by [redis] "
+                       "wait_replicas replicas in time; answering it as "
+                       "unavailable", "WAIT");
+    return sb_err_set(err, SB_ERR_STORE, "the write is kept on the Redis "
+                      "primary, but only %lld of %s replicas acknowledged it "
+                      "within %u ms ([redis] wait_replicas): it may not "
+                      "survive a failover", acked, want,
+                      r->conf.wait_timeout_ms);
+}
+
+int sb_redis_primary_count(struct sb_redis *r, struct sb_err *err)
+{
+    if (r->conf.mode == SB_REDIS_CLUSTER)
+        return sb_redis_cluster_primary_count(r, err);
+    return 1;
+}
+
+redisReply *sb_redis_commandv_primary(struct sb_redis *r, size_t i, int argc,
+                                      const char **argv,
+                                      const size_t *argvlen,
+                                      struct sb_err *err)
+{
+    if (r->conf.mode == SB_REDIS_CLUSTER)
+        return sb_redis_cluster_commandv_primary(r, i, argc, argv, argvlen,
+                                                 err);
+    if (i != 0) {
+        sb_err_set(err, SB_ERR_INTERNAL, "one server has one primary");
+        return NULL;
+    }
+    return sb_redis_commandv(r, argc, argv, argvlen, err);
 }
 
 /* ---- the per-thread handle ------------------------------------------------- */

@@ -13,7 +13,9 @@ void sb_scan_init(struct sb_scan *it)
 
 /*
  * Sends one SCAN and splits the reply: the new cursor is kept in it, the
- * key array is detached from the reply and handed to the caller.
+ * key array is detached from the reply and handed to the caller.  A
+ * cluster is walked one primary after another (each holds its slots'
+ * keys): a cursor back at 0 moves on to the next primary.
  */
 int sb_scan_step(struct sb_redis *r, struct sb_scan *it, const char *match,
                  unsigned count, const char *type, redisReply **keys,
@@ -36,7 +38,7 @@ int sb_scan_step(struct sb_redis *r, struct sb_scan *it, const char *match,
         argv[argc++] = "TYPE";
         argv[argc++] = type;
     }
-    rep = sb_redis_commandv(r, argc, argv, NULL, err);
+    rep = sb_redis_commandv_primary(r, it->node, argc, argv, NULL, err);
     if (rep == NULL)
         return -1;
     if (rep->type == REDIS_REPLY_ERROR) {
@@ -54,6 +56,17 @@ int sb_scan_step(struct sb_redis *r, struct sb_scan *it, const char *match,
     cur = rep->element[0];
     memcpy(it->cursor, cur->str, cur->len + 1);
     it->done = strcmp(it->cursor, "0") == 0;
+    if (it->done) {
+        int primaries = sb_redis_primary_count(r, err);
+        if (primaries < 0) {
+            freeReplyObject(rep);
+            return -1;
+        }
+        if (it->node + 1 < (size_t)primaries) {
+            it->node++;
+            it->done = false;
+        }
+    }
     it->steps++;
     *keys = rep->element[1];
     rep->element[1] = NULL;

@@ -100,11 +100,49 @@ START_TEST(test_sentinel_keys)
 }
 END_TEST
 
+START_TEST(test_cluster_keys)
+{
+    struct sb_config *cfg = NULL;
+    struct sb_err err = {0};
+
+    write_redis_ini("mode = cluster\n"
+                    "nodes = 10.0.0.1:7000, 10.0.0.2:7001\n"
+                    "username = bridge\n"
+                    "wait_replicas = 1\n"
+                    "wait_timeout_ms = 250\n");
+    ck_assert_msg(sb_config_load(path, &cfg, &err) == 0, "%s", err.msg);
+    unlink(path);
+    ck_assert_int_eq(cfg->redis.mode, SB_REDIS_CLUSTER);
+    ck_assert_uint_eq(cfg->redis.node_count, 2);
+    ck_assert_str_eq(cfg->redis.nodes[1].host, "10.0.0.2");
+    ck_assert_uint_eq(cfg->redis.nodes[1].port, 7001);
+    ck_assert_uint_eq(cfg->redis.wait_replicas, 1);
+    ck_assert_uint_eq(cfg->redis.wait_timeout_ms, 250);
+    sb_config_unref(cfg);
+    write_redis_ini("");
+    ck_assert_msg(sb_config_load(path, &cfg, &err) == 0, "%s", err.msg);
+    unlink(path);
+    ck_assert_uint_eq(cfg->redis.wait_replicas, 0);
+    ck_assert_uint_eq(cfg->redis.wait_timeout_ms, 100);
+    sb_config_unref(cfg);
+}
+END_TEST
+
 START_TEST(test_bad_keys)
 {
-    expect_error("mode = replicated\n",
-                 "[redis] mode: 'replicated' is not standalone or sentinel");
-    expect_error("mode = cluster\n", "cluster mode is not supported");
+    expect_error("mode = replicated\n", "[redis] mode: 'replicated' is not "
+                 "standalone, sentinel or cluster");
+    expect_error("mode = cluster\n", "mode = cluster needs nodes (seed nodes");
+    expect_error("mode = cluster\nurl = redis://h:1/0\n",
+                 "mode = cluster needs nodes");
+    expect_error("mode = cluster\nnodes = a:1\nurl = redis://h:1/3\n",
+                 "mode = cluster has database 0 only");
+    expect_error("mode = cluster\nnodes = a:1\nurl = unix:///r.sock\n",
+                 "mode = cluster cannot use a unix:// url");
+    expect_error("wait_replicas = many\n", "[redis] wait_replicas: 'many' is "
+                 "not a number of replicas from 0 to 16");
+    expect_error("wait_timeout_ms = 0\n", "[redis] wait_timeout_ms: '0' is "
+                 "not a time in ms from 1 to 60000");
     expect_error("mode = sentinel\nsentinel_master = m\n",
                  "mode = sentinel needs nodes");
     expect_error("mode = sentinel\nnodes = a:1\n",
@@ -186,6 +224,7 @@ static Suite *suite(void)
 
     tcase_add_test(tc, test_rediss_url);
     tcase_add_test(tc, test_sentinel_keys);
+    tcase_add_test(tc, test_cluster_keys);
     tcase_add_test(tc, test_bad_keys);
     tcase_add_test(tc, test_password_not_from_environment);
     tcase_add_test(tc, test_conf_copy_equal);

@@ -67,6 +67,10 @@ _sessionbridgectl() {
         _sessionbridgectl_reply "2048 3072 4096" "$cur"
         return 0
         ;;
+    --rate)
+        _sessionbridgectl_reply "max" "$cur"
+        return 0
+        ;;
     --redis | --now | --client-addr | --user-agent | --user | --session | \
         --older-than | --limit | --sample | --subject | --scope | --expires | --id)
         return 0

@@ -44,7 +44,7 @@ const struct cli_command cli_commands[] = {
      "config check"},
     {"purge", NULL, cli_cmd_purge,
      "--user S... | --session SID... | --profile P | --older-than D | --all "
-     "[--dry-run] [--yes] [--json]",
+     "[--dry-run] [--yes] [--json] [--rate N|max]",
      "Removes sessions from the store exactly as the HTTP API does: each\n"
      "session with its index entry, atomically, leaving a revocation marker,\n"
      "so stateless credentials (signed cookies, JWTs) of what was purged\n"
@@ -63,10 +63,17 @@ const struct cli_command cli_commands[] = {
      "                   sessions, ask on a terminal and refuse (exit 2)\n"
      "                   without one unless --yes is given\n"
      "  --json           the summary as one JSON object\n"
-     "  --batch N        keys per SCAN step and scripts per pipeline (500)\n"
-     "Large purges walk the store with SCAN and remove in pipelined batches,\n"
-     "never blocking Redis; a progress bar shows on a terminal.  Ctrl-C\n"
-     "stops after the current batch, leaving the store consistent; run the\n"
+     "  --batch N        keys per SCAN step, ids read per pipeline (100,\n"
+     "                   at most 1000)\n"
+     "  --rate N|max     remove at most N sessions per second; max (or 0):\n"
+     "                   no pauses.  Without --rate the pace adapts: Redis\n"
+     "                   is kept busy at most half the time, and less while\n"
+     "                   its latency (a PING before each step) is above\n"
+     "                   twice what it was idle at the start\n"
+     "Large purges walk the store with SCAN and remove in pipelines of at\n"
+     "most 16 scripts (one session or one user each), so Redis keeps\n"
+     "answering other clients; a progress bar shows on a terminal.  Ctrl-C\n"
+     "stops after the current step, leaving the store consistent; run the\n"
      "same command again to finish.  Exit 0 done, 1 interrupted or (with\n"
      "--session alone) none of the ids existed, 2 usage, 3 Redis unreachable.\n"
      "Example: sessionbridgectl -c sb.ini purge --profile legacy "

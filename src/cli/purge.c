@@ -1,12 +1,15 @@
 /* purge.c - `purge`: remove sessions by user, by id, by profile, by age
- * or all of them, in batches that never block Redis, with --dry-run,
- * confirmation, a progress bar and a clean stop on Ctrl-C. */
+ * or all of them, in short steps paced so that Redis keeps answering its
+ * other clients promptly (pace.h), with --dry-run, confirmation, a
+ * progress bar and a clean stop on Ctrl-C. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "admin.h"
+#include "pace.h"
 #include "progress.h"
 #include "sessionbridge/bridge.h"
 #include "sessionbridge/clock.h"
@@ -14,8 +17,11 @@
 #include "sessionbridge/store_admin.h"
 
 #define PURGE_CONFIRM_OVER 1000 /* larger purges ask first (or need --yes) */
-#define PURGE_BATCH 500         /* SCAN COUNT, and scripts per pipeline */
-#define PURGE_BATCH_MAX 10000
+#define PURGE_BATCH 100     /* SCAN COUNT, and ids read per pipeline */
+#define PURGE_BATCH_MAX 1000 /* SCAN COUNT 1000 with MATCH and TYPE takes
+                                ~1-2 ms of Redis time on 2M keys */
+#define PURGE_BASELINE_PINGS 16 /* PINGs that measure the idle latency, */
+#define PURGE_BASELINE_GAP_NS 2000000 /* each after 2 ms */
 
 struct purge_opts {
     const char **users;    /* --user subjects (borrowed from argv) */
@@ -27,6 +33,8 @@ struct purge_opts {
     long long older_than;  /* --older-than, seconds; 0 = not given */
     bool all, dry_run, yes, json;
     unsigned batch;
+    enum cli_pace_mode pace;   /* --rate (adaptive when not given) */
+    double rate;               /* --rate N */
 };
 
 /* What a pass did (or, dry, would do). */
@@ -52,6 +60,10 @@ struct purge {
     struct sb_err err;
     struct cli_bar bar;      /* progress on a terminal */
     unsigned long long done, total;
+    struct cli_pace pace;    /* this pass's pace */
+    double pace_t0;          /* when the pass started (cli_now) */
+    unsigned long long users_seen, user_sessions; /* logged out so far:
+                                sessions per user sizes logout pipelines */
 };
 
 static unsigned long long removed_total(const struct purge_counts *c)
@@ -66,6 +78,7 @@ static unsigned long long removed_total(const struct purge_counts *c)
 static int parse_args(int argc, char **argv, struct purge_opts *o)
 {
     const char ***list = NULL, *v, *batch = NULL, *older = NULL;
+    const char *rate = NULL;
     size_t *list_count = NULL;
     int i, m;
 
@@ -100,7 +113,8 @@ static int parse_args(int argc, char **argv, struct purge_opts *o)
         } else if ((m = cli_opt_value(argc, argv, &i, "--older-than",
                                       &older)) != 0 ||
                    (m = cli_opt_value(argc, argv, &i, "--batch", &batch)) !=
-                       0) {
+                       0 ||
+                   (m = cli_opt_value(argc, argv, &i, "--rate", &rate)) != 0) {
             if (m < 0)
                 return CLI_USAGE;
             list = NULL;
@@ -133,6 +147,11 @@ static int parse_args(int argc, char **argv, struct purge_opts *o)
                              "1 to %d", batch, PURGE_BATCH_MAX);
         o->batch = (unsigned)n;
     }
+    if (rate != NULL &&
+        cli_pace_parse_rate(rate, &o->pace, &o->rate) != 0)
+        return cli_error(CLI_USAGE, "--rate: '%s' is not a number of "
+                         "sessions per second from 1 to %.0f, or max (or "
+                         "0) for no pacing", rate, CLI_PACE_RATE_MAX);
     return CLI_OK;
 }
 
@@ -199,19 +218,128 @@ static void draw(struct purge *p)
     cli_bar_update(&p->bar, p->done, p->total, removed_total(&p->c), false);
 }
 
+/* ---- pacing --------------------------------------------------------------- */
+
+/* One PING's round trip in seconds; 0 when it failed (the next command
+ * reconnects or reports the error). */
+static double ping_time(struct purge *p)
+{
+    struct sb_err err = {0};
+    double t = cli_now();
+    redisReply *rep = sb_redis_command(p->r, &err, "PING");
+
+    if (rep == NULL)
+        return 0;
+    freeReplyObject(rep);
+    return cli_now() - t;
+}
+
+/* Sets up this pass's pace; adaptive, it first measures the idle latency:
+ * the median of a few PINGs, each after a pause as the probes during the
+ * purge are (a PING that finds Redis asleep in its event loop takes
+ * longer than one sent back-to-back, on a busy machine by 0.1 ms). */
+static void pace_start(struct purge *p)
+{
+    const struct timespec gap = {0, PURGE_BASELINE_GAP_NS};
+    double v[PURGE_BASELINE_PINGS], baseline = 0;
+    size_t i, n = 0;
+
+    if (p->o.pace == CLI_PACE_ADAPTIVE) {
+        for (i = 0; i < PURGE_BASELINE_PINGS && !cli_interrupted; i++) {
+            nanosleep(&gap, NULL);
+            if ((v[n] = ping_time(p)) > 0)
+                n++;
+        }
+        baseline = n > 0 ? cli_pace_baseline(v, n) : 0;
+    }
+    cli_pace_init(&p->pace, p->o.pace, p->o.rate, baseline,
+                  CLI_PACE_CHUNK_MAX);
+    if (p->o.pace == CLI_PACE_ADAPTIVE && baseline <= 0)
+        p->pace.mode = CLI_PACE_OFF; /* Redis did not answer: the first
+                                        step reports it */
+    p->users_seen = p->user_sessions = 0;
+    p->pace_t0 = cli_now();
+}
+
+/* One step sent to Redis: when it began and the PING probe before it. */
+struct step {
+    double t0, probe;
+};
+
+/* Begins a step: adaptive, a PING measures the store's latency first. */
+static struct step step_begin(struct purge *p)
+{
+    struct step s = {0, 0};
+
+    if (p->pace.mode == CLI_PACE_ADAPTIVE)
+        s.probe = ping_time(p);
+    s.t0 = cli_now();
+    return s;
+}
+
+/* Ends a step that removed `removed` sessions: asks the pace how long to
+ * pause, and pauses (Ctrl-C cuts the pause short). */
+static void step_end(struct purge *p, const struct step *s,
+                     unsigned long long removed)
+{
+    double now = cli_now(), pause;
+    struct timespec ts;
+
+    pause = cli_pace_after(&p->pace, removed, now - s->t0, now - p->pace_t0,
+                           s->probe);
+    if (pause <= 0 || cli_interrupted)
+        return;
+    ts.tv_sec = (time_t)pause;
+    ts.tv_nsec = (long)((pause - (double)ts.tv_sec) * 1e9);
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR && !cli_interrupted)
+        ;
+}
+
 /* ---- the passes ----------------------------------------------------------- */
 
+/* Removes the sessions sids[0..n) through the store's batch delete, in
+ * pipelines of the pace's chunk, one paced step each; adds the number
+ * that existed to *count.  Stops between chunks on Ctrl-C. */
+static int delete_paced(struct purge *p, const char **sids, size_t n,
+                        unsigned long long *count)
+{
+    struct sb_bridge bridge = {p->cfg, p->r, false};
+    struct sb_store_removed *removed = calloc(n ? n : 1, sizeof(*removed));
+    size_t at, i, len;
+    int rc = -1;
+
+    if (removed == NULL)
+        return sb_err_set(&p->err, SB_ERR_NOMEM, "out of memory");
+    for (at = 0; at < n && !cli_interrupted; at += len) {
+        unsigned long long went = 0;
+        struct step s = step_begin(p);
+        len = n - at < p->pace.chunk ? n - at : p->pace.chunk;
+        if (sb_bridge_delete(&bridge, sids + at, len, NULL, p->now, removed,
+                             &p->err) != 0) {
+            if (p->err.code != SB_ERR_NOT_FOUND)
+                goto out;
+            sb_err_clear(&p->err); /* one sid whose owner nobody recorded */
+            removed[0].existed = false;
+        }
+        for (i = 0; i < len; i++)
+            went += removed[i].existed;
+        *count += went;
+        step_end(p, &s, went);
+    }
+    rc = 0;
+out:
+    free(removed);
+    return rc;
+}
+
 /* Removes (or, dry, counts) the sessions of b[0..n) that match the
- * filters, through the store's own batch delete; adds the number to
- * *count. */
+ * filters; adds the number to *count. */
 static int remove_matching(struct purge *p, const struct sb_admin_session *b,
                            size_t n, unsigned long long *count)
 {
-    struct sb_bridge bridge = {p->cfg, p->r, false};
-    struct sb_store_removed *removed = NULL;
     const char **sids = calloc(n ? n : 1, sizeof(*sids));
     size_t i, k = 0;
-    int rc = -1;
+    int rc;
 
     if (sids == NULL)
         return sb_err_set(&p->err, SB_ERR_NOMEM, "out of memory");
@@ -221,57 +349,65 @@ static int remove_matching(struct purge *p, const struct sb_admin_session *b,
     if (p->dry || k == 0) {
         *count += k;
         rc = 0;
-        goto out;
+    } else {
+        rc = delete_paced(p, sids, k, count);
     }
-    if ((removed = calloc(k, sizeof(*removed))) == NULL) {
-        sb_err_set(&p->err, SB_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if (sb_bridge_delete(&bridge, sids, k, NULL, p->now, removed,
-                         &p->err) != 0) {
-        if (p->err.code != SB_ERR_NOT_FOUND)
-            goto out;
-        sb_err_clear(&p->err); /* one sid whose owner nobody recorded */
-        removed[0].existed = false;
-    }
-    for (i = 0; i < k; i++)
-        *count += removed[i].existed;
-    rc = 0;
-out:
-    free(removed);
     free(sids);
     return rc;
 }
 
-/* Logs subjects[0..n) out everywhere in one pipeline (or, dry, counts
- * their sessions); adds to the user and session counts. */
+/* Counts subject's live sessions into *count (a dry log-out). */
+static int count_user(struct purge *p, const char *subject, long long *count)
+{
+    struct sb_admin_session *v;
+    size_t k;
+
+    if (sb_admin_user_sessions(p->r, p->prefix, subject, &v, &k, &p->err) !=
+        0)
+        return -1;
+    free(v);
+    *count = (long long)k;
+    return 0;
+}
+
+/* Logs subjects[0..n) out everywhere (or, dry, counts their sessions), a
+ * pipeline of about a chunk of sessions' worth of users per paced step;
+ * adds to the user and session counts.  Stops between steps on Ctrl-C. */
 static int logout_subjects(struct purge *p, const char *const *subjects,
                            size_t n, unsigned long long *count)
 {
     struct sb_bridge bridge = {p->cfg, p->r, false};
     long long *removed = calloc(n ? n : 1, sizeof(*removed));
-    size_t i;
+    size_t at, i, len;
     int rc = -1;
 
     if (removed == NULL)
         return sb_err_set(&p->err, SB_ERR_NOMEM, "out of memory");
-    if (p->dry) {
-        for (i = 0; i < n; i++) {
-            struct sb_admin_session *v;
-            size_t k;
-            if (sb_admin_user_sessions(p->r, p->prefix, subjects[i], &v, &k,
-                                       &p->err) != 0)
-                goto out;
-            free(v);
-            removed[i] = (long long)k;
+    for (at = 0; at < n && !cli_interrupted; at += len) {
+        unsigned long long went = 0;
+        struct step s = step_begin(p);
+        len = cli_pace_users(&p->pace, p->users_seen
+                                           ? (double)p->user_sessions /
+                                                 (double)p->users_seen
+                                           : 0);
+        if (len > n - at)
+            len = n - at;
+        if (p->dry) {
+            for (i = 0; i < len; i++)
+                if (count_user(p, subjects[at + i], &removed[i]) != 0)
+                    goto out;
+        } else if (sb_bridge_logout(&bridge, subjects + at, len, p->now,
+                                    removed, &p->err) != 0) {
+            goto out;
         }
-    } else if (sb_bridge_logout(&bridge, subjects, n, p->now, removed,
-                                &p->err) != 0) {
-        goto out;
+        for (i = 0; i < len; i++)
+            went += (unsigned long long)removed[i];
+        *count += went;
+        p->c.users += len;
+        p->users_seen += len;
+        p->user_sessions += went;
+        step_end(p, &s, p->dry ? 0 : went);
     }
-    for (i = 0; i < n; i++)
-        *count += (unsigned long long)removed[i];
-    p->c.users += n;
     rc = 0;
 out:
     free(removed);
@@ -284,11 +420,13 @@ static int filter_user(struct purge *p, const char *subject)
 {
     struct sb_admin_session *v = NULL;
     size_t n = 0;
+    struct step s = step_begin(p);
     int rc;
 
     if (sb_admin_user_sessions(p->r, p->prefix, subject, &v, &n, &p->err) !=
         0)
         return -1;
+    step_end(p, &s, 0);
     rc = remove_matching(p, v, n, &p->c.by_user);
     free(v);
     return rc;
@@ -308,7 +446,7 @@ static int pass_users(struct purge *p)
             if (logout_subjects(p, p->o.users + at, len, &p->c.by_user) != 0)
                 return -1;
         } else {
-            for (i = 0; i < len; i++)
+            for (i = 0; i < len && !cli_interrupted; i++)
                 if (filter_user(p, p->o.users[at + i]) != 0)
                     return -1;
         }
@@ -333,9 +471,11 @@ static int pass_sessions(struct purge *p)
     }
     for (at = 0; at < n && !cli_interrupted; at += p->o.batch) {
         size_t len = n - at < p->o.batch ? n - at : p->o.batch, k = 0;
+        struct step s = step_begin(p);
         if (sb_admin_get_sessions(p->r, p->prefix, p->o.sids + at, len, meta,
                                   found, &p->err) != 0)
             goto out;
+        step_end(p, &s, 0);
         for (i = 0; i < len; i++) {
             if (!found[i]) {
                 p->c.sid_missing++;
@@ -388,11 +528,13 @@ static int logout_scanned_users(struct purge *p, struct sb_scan *it)
 {
     char **subjects = NULL;
     size_t n = 0;
+    struct step s = step_begin(p);
     int rc;
 
     if (sb_admin_scan_users(p->r, p->prefix, it, p->o.batch, &subjects, &n,
                             &p->err) != 0)
         return -1;
+    step_end(p, &s, 0);
     rc = logout_subjects(p, (const char *const *)subjects, n, &p->c.by_user);
     sb_admin_free_strings(subjects, n);
     return rc;
@@ -404,11 +546,13 @@ static int remove_scanned_sessions(struct purge *p, struct sb_scan *it)
 {
     struct sb_admin_session *b = NULL;
     size_t n = 0;
+    struct step s = step_begin(p);
     int rc;
 
     if (sb_admin_scan_sessions(p->r, p->prefix, it, p->o.batch,
                                has_filters(&p->o), &b, &n, &p->err) != 0)
         return -1;
+    step_end(p, &s, 0);
     p->c.scanned += n;
     rc = remove_matching(p, b, n, &p->c.by_scan);
     free(b);
@@ -434,6 +578,7 @@ static int run_pass(struct purge *p, bool dry, const char *label)
     memset(&p->c, 0, sizeof(p->c));
     cli_catch_sigint();
     p->dry = dry;
+    pace_start(p);
     cli_bar_start(&p->bar, label, "sessions");
     p->done = 0;
     p->total = p->o.user_count + p->o.sid_count;
@@ -451,6 +596,44 @@ static int run_pass(struct purge *p, bool dry, const char *label)
 
 /* ---- output --------------------------------------------------------------- */
 
+/* x rounded to 3 decimals, for the JSON summary. */
+static double milli_round(double x)
+{
+    return (double)(long long)(x * 1000 + 0.5) / 1000;
+}
+
+/* The pace of the pass as a JSON object: its mode, the rate or the idle
+ * latency, and what it did (steps, back-offs, the lowest share of the
+ * time and the smallest pipeline it came down to, the pauses). */
+static json_t *pace_json(const struct cli_pace *pc)
+{
+    return json_pack("{s:s, s:f, s:f, s:I, s:I, s:f, s:i, s:i, s:f}",
+                     "mode", cli_pace_mode_name(pc->mode), "rate", pc->rate,
+                     "baseline_ms", milli_round(pc->baseline * 1000),
+                     "steps", (json_int_t)pc->steps, "backoffs",
+                     (json_int_t)pc->backoffs, "least_share",
+                     milli_round(pc->least_share), "chunk_max",
+                     (int)pc->chunk_max, "least_chunk", (int)pc->least_chunk,
+                     "paused_seconds", milli_round(pc->paused));
+}
+
+/* The summary's line about the pace. */
+static void print_pace(const struct cli_pace *pc)
+{
+    if (pc->mode == CLI_PACE_OFF)
+        printf("  pace:       unpaced (--rate max), pipelines of %u\n",
+               pc->chunk_max);
+    else if (pc->mode == CLI_PACE_RATE)
+        printf("  pace:       --rate %.0f/s, pipelines of %u, paused %.1f s\n",
+               pc->rate, pc->least_chunk, pc->paused);
+    else
+        printf("  pace:       adaptive (idle PING %.3f ms; backed off %llu "
+               "time%s, down to %.0f%% of the time and pipelines of %u; "
+               "paused %.1f s)\n", pc->baseline * 1000, pc->backoffs,
+               pc->backoffs == 1 ? "" : "s", pc->least_share * 100,
+               pc->least_chunk, pc->paused);
+}
+
 static void print_summary(const struct purge *p, double seconds)
 {
     const struct purge_counts *c = &p->c;
@@ -460,14 +643,15 @@ static void print_summary(const struct purge *p, double seconds)
 
     if (p->o.json) {
         cli_print_json(json_pack(
-            "{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "dry_run",
-            p->dry, "interrupted", c->interrupted, "sessions",
+            "{s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:o}",
+            "dry_run", p->dry, "interrupted", c->interrupted, "sessions",
             (json_int_t)removed_total(c), "users", (json_int_t)c->users,
             "by_user", (json_int_t)c->by_user, "by_session",
             (json_int_t)c->by_sid, "sessions_not_found",
             (json_int_t)c->sid_missing, "by_scan", (json_int_t)c->by_scan,
             "scanned", (json_int_t)c->scanned, "seconds",
-            (double)(long long)(seconds * 1000) / 1000));
+            (double)(long long)(seconds * 1000) / 1000, "pace",
+            pace_json(&p->pace)));
         return;
     }
     cli_progress_thousands(removed_total(c), n1, sizeof(n1));
@@ -502,6 +686,7 @@ static void print_summary(const struct purge *p, double seconds)
             printf("  by %s %s of %s sessions scanned\n",
                    p->o.all ? "--all: " : "filter:", n1, n2);
     }
+    print_pace(&p->pace);
 }
 
 /* The question asked before a large or --all purge. */

@@ -31,7 +31,7 @@ check "the command words, from --help" \
 check "a prefix" "sessions stats" "$(complete_words sessionbridgectl s)"
 check "subcommands" "list show" "$(complete_words sessionbridgectl sessions "")"
 check "a command's options, from its usage line" \
-    "--all --dry-run --help --json --older-than --profile --session --user --yes" \
+    "--all --dry-run --help --json --older-than --profile --rate --session --user --yes" \
     "$(complete_words sessionbridgectl purge --)"
 check "a subcommand's options" "--help --json --limit --profile --user" \
     "$(complete_words sessionbridgectl sessions list --)"
@@ -42,6 +42,7 @@ check "profile names from --config, after --to" "legacy" \
 check "no profiles when the config is unreadable" "" \
     "$(complete_words sessionbridgectl -c "$SB_TMP/none.ini" decode --profile "")"
 check "--alg values" "ES256 HS256 RS256" "$(complete_words sessionbridgectl keys generate --alg "")"
+check "--rate offers max (a number is typed)" "max" "$(complete_words sessionbridgectl purge --all --rate "")"
 check "global options" "--config" "$(complete_words sessionbridgectl --c)"
 
 # The zsh completion (contrib/completion/_sessionbridgectl) from the same
@@ -60,10 +61,11 @@ check "zsh: the command words" "apikey config decode encode keys purge revoke se
     "$(zcomplete sessionbridgectl "")"
 check "zsh: subcommands" "list show" "$(zcomplete sessionbridgectl sessions "")"
 check "zsh: a command's options" \
-    "--all --dry-run --help --json --older-than --profile --session --user --yes" \
+    "--all --dry-run --help --json --older-than --profile --rate --session --user --yes" \
     "$(zcomplete sessionbridgectl purge --)"
 check "zsh: profile names from -c" "go_new legacy" \
     "$(zcomplete sessionbridgectl -c "$SB_TMP/sb.ini" translate --from "")"
 check "zsh: file names after --out" "files" "$(zcomplete sessionbridgectl keys generate --out "")"
+check "zsh: --rate offers max" "max" "$(zcomplete sessionbridgectl purge --all --rate "")"
 
 sb_finish

@@ -94,17 +94,17 @@ struct sb_config {
                                     0 disables the cache */
     size_t cache_max_memory;     /* bytes the verdict cache may hold */
 
-    /* [profile.NAME] sections, in file order */
-    struct sb_profile *profiles; /* owned array */
-    size_t profile_count;
-
-    atomic_int refs;             /* sb_config_ref / sb_config_unref */
     /* [grpc] (listen, threads and max_message_bytes read at start) */
     char *grpc_listen_host;      /* NULL: no gRPC listener (the default) */
     unsigned grpc_listen_port;   /* 0 = any free port */
     unsigned grpc_threads;       /* 0 in the file = cores */
     size_t grpc_max_message;     /* bytes a request message may have */
 
+    /* [profile.NAME] sections, in file order */
+    struct sb_profile *profiles; /* owned array */
+    size_t profile_count;
+
+    atomic_int refs;             /* sb_config_ref / sb_config_unref */
 };
 
 /* Reads, validates and prepares the config at path (profiles' keys

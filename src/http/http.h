@@ -60,6 +60,7 @@ typedef void (*sb_http_handler)(struct sb_http_req *req);
 #define SB_M_PATCH 0x8u
 #define SB_M_DELETE 0x10u
 #define SB_M_HEAD 0x20u
+#define SB_M_OPTIONS 0x40u /* forward-auth only: CORS preflights */
 
 struct sb_http_route {
     const char *name;     /* metrics label, e.g. "/v1/sessions/{sid}" */
@@ -71,7 +72,6 @@ struct sb_http_route {
 
 /* The route table (routes.c) and its size. */
 extern const struct sb_http_route sb_http_routes[];
-#define SB_M_OPTIONS 0x40u /* forward-auth only: CORS preflights */
 extern const size_t sb_http_route_count;
 
 /* Finds the route for path; *path_matched tells whether any route matched

@@ -175,9 +175,9 @@ static unsigned method_bit(const char *m)
         return SB_M_DELETE;
     if (strcmp(m, "HEAD") == 0)
         return SB_M_HEAD;
-    return 0;
     if (strcmp(m, "OPTIONS") == 0)
         return SB_M_OPTIONS;
+    return 0;
 }
 
 static struct sb_http_req *req_new(void)

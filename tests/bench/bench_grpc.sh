@@ -2,15 +2,16 @@
 # bench_grpc.sh - Envoy's Check over gRPC next to GET /v1/auth on the same
 # machine, daemon and request: starts a private redis-server and the daemon
 # with [grpc] listen and a migration route, logs a user in, then
-#   * Check: tests/integration/grpc_client.py bench (Python's gRPC stack,
-#     CONCURRENCY calls in flight on one channel, for DURATION seconds);
+#   * Check: bench_grpc_client (the gRPC core C API, CONCURRENCY calls in
+#     flight on one channel, for DURATION seconds), and the same with
+#     tests/integration/grpc_client.py bench (Python's gRPC stack);
 #   * /v1/auth: wrk -t2 -c$CONNECTIONS -d${DURATION}s, and the same wrk
 #     with one connection per Python call in flight (-c$CONCURRENCY);
 # with the Flask + gorilla cookies of one session (the steady state: the
 # verdict cache answers, nothing is minted for a cookie the browser has).
-# The gRPC figure is bounded by the Python client on a small machine (it
-# shares the cores with the daemon): a floor for the listener, not a
-# ceiling.  Not a test: numbers depend on the machine.
+# Client and daemon share the machine's cores, as wrk and the daemon do;
+# the Python client is slower than the listener (its row is a floor).
+# Not a test: numbers depend on the machine.
 #
 #   tests/bench/bench_grpc.sh [BUILD_DIR]
 #   DURATION=10 CONCURRENCY=64 THREADS=2 tests/bench/bench_grpc.sh build
@@ -40,7 +41,9 @@ trap 'exit 130' INT TERM
 for tool in wrk redis-server curl; do
     command -v "$tool" >/dev/null || { echo "bench_grpc: $tool is needed" >&2; exit 2; }
 done
-[ -x "$BUILD/sessionbridge" ] || { echo "bench_grpc: no $BUILD/sessionbridge (build first)" >&2; exit 2; }
+for b in sessionbridge bench_grpc_client; do
+    [ -x "$BUILD/$b" ] || { echo "bench_grpc: no $BUILD/$b (build first)" >&2; exit 2; }
+done
 
 free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 secret() { head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$1"; echo >>"$1"; chmod 600 "$1"; }
@@ -114,11 +117,17 @@ echo "sessionbridge gRPC benchmark: $(nproc) cores, daemon threads=$THREADS (HTT
 echo
 printf '| %-58s | %10s | %s\n' "call (Flask + gorilla cookies, [route] mint = gorilla)" "calls/s" "notes"
 printf '|%s|%s|%s\n' "$(printf -- '-%.0s' $(seq 60))" "------------" "------"
-out=$($PY "$SRC/tests/integration/grpc_client.py" bench "$TMP/pb" "127.0.0.1:$GPORT" \
-    "$DURATION" "$CONCURRENCY" "$COOKIE" "$TOKEN")
-rate=$(echo "$out" | awk '{print $6}')
-errors=$(echo "$out" | awk '{print $8}')
-printf '| %-58s | %10s | %s\n' "gRPC Check, Python grpcio, $CONCURRENCY in flight, 1 channel" "$rate" "errors $errors"
+# grpc_row NAME OUTPUT: a table row from a client's "calls N seconds S
+# rate R errors E" line.
+grpc_row() {
+    printf '| %-58s | %10s | %s\n' "$1" "$(echo "$2" | awk '{print $6}')" "errors $(echo "$2" | awk '{print $8}')"
+}
+"$BUILD/bench_grpc_client" "127.0.0.1:$GPORT" 1 4 "$COOKIE" "$TOKEN" >/dev/null # first sight
+grpc_row "gRPC Check, C client, $CONCURRENCY in flight, 1 channel" \
+    "$("$BUILD/bench_grpc_client" "127.0.0.1:$GPORT" "$DURATION" "$CONCURRENCY" "$COOKIE" "$TOKEN")"
+grpc_row "gRPC Check, Python grpcio, $CONCURRENCY in flight, 1 channel" \
+    "$($PY "$SRC/tests/integration/grpc_client.py" bench "$TMP/pb" "127.0.0.1:$GPORT" \
+        "$DURATION" "$CONCURRENCY" "$COOKIE" "$TOKEN")"
 wrk_row "GET /v1/auth, wrk -c$CONCURRENCY (one connection per call)" "$CONCURRENCY"
 [ "$CONNECTIONS" != "$CONCURRENCY" ] && wrk_row "GET /v1/auth, wrk -c$CONNECTIONS" "$CONNECTIONS"
 echo

@@ -5,9 +5,12 @@ python3-grpc-tools from the project's .proto files.
 
   grpc_client.py gen PROTO_DIR OUT_DIR
       generates the Python messages of every .proto into OUT_DIR.
-  grpc_client.py calls OUT_DIR HOST:PORT < requests.jsonl
+  grpc_client.py calls OUT_DIR HOST:PORT [HTTP_BASE_URL] < requests.jsonl
       one call per input line (a JSON object, see call()); prints one line
       per call: the summary (status code and what the test compares).
+      Methods http_auth and http_validate ask the HTTP API the same
+      question (GET /v1/auth, POST /v1/validate) and summarize its answer
+      in the same format, so a test compares the two surfaces line by line.
   grpc_client.py bench OUT_DIR HOST:PORT SECONDS CONCURRENCY COOKIE TOKEN
       Check calls with CONCURRENCY calls in flight on one channel for
       SECONDS; prints "calls N seconds S rate R errors E".
@@ -54,7 +57,8 @@ def load(out_dir, rel):
 
 
 class Stubs:
-    def __init__(self, out_dir, target):
+    def __init__(self, out_dir, target, http_base=None):
+        self.http_base = http_base
         import grpc
         sys.path.insert(0, out_dir)
         self.grpc = grpc
@@ -100,6 +104,39 @@ class Stubs:
         sa.address, sa.port_value = r.get("source", "127.0.0.1"), 40000
         return req
 
+    def http_auth(self, r):
+        headers = {k: v for k, v in (("Cookie", r.get("cookie")),
+                                     ("Authorization", r.get("authorization")),
+                                     ("User-Agent", r.get("ua")),
+                                     ("X-Bridge-Token", r.get("caller"))) if v}
+        resp, _ = http_request(self.http_base, r.get("http_method", "GET"), "/v1/auth", headers)
+        hs = resp.getheaders()
+        if resp.status == 200:
+            up = sorted("%s=%s" % (k.lower(), "*" if k.lower() in MINTED and v else v)
+                        for k, v in hs if k.lower().startswith("x-session-"))
+            cookies = sorted(v.split("=")[0] for k, v in hs if k.lower() == "set-cookie")
+            return "OK 0 %s set-cookie=%s" % (" ".join(up), ",".join(cookies))
+        err = ",".join(v for k, v in hs if k.lower() == "x-session-error")
+        if resp.status == 401:
+            return "DENIED 16 401 %s" % err
+        if resp.status == 503:
+            return "UNAVAILABLE store_unavailable"
+        return "HTTP %d %s" % (resp.status, err)
+
+
+    def http_validate(self, r):
+        body = json.dumps({k: r[k] for k in ("token", "profile") if r.get(k)})
+        headers = {"Content-Type": "application/json"}
+        if r.get("caller"):
+            headers["X-Bridge-Token"] = r["caller"]
+        resp, data = http_request(self.http_base, "POST", "/v1/validate", headers, body)
+        j = json.loads(data)
+        if resp.status == 200:
+            return "OK active=True subject=%s profile=%s error=" % (j["session"]["subject"], j["profile"])
+        if resp.status == 401:
+            return "OK active=False subject= profile= error=%s" % j.get("error", "")
+        return "HTTP %d %s" % (resp.status, j.get("error", ""))
+
     def call(self, r):
         md = [("x-bridge-token", r["caller"])] if r.get("caller") else None
         kw = {"timeout": r.get("timeout", 10), "metadata": md}
@@ -119,6 +156,10 @@ class Stubs:
             if m == "health":
                 h = self.hcheck(self.health.HealthCheckRequest(service=r.get("service", "")), **kw)
                 return "OK " + self.health.HealthCheckResponse.ServingStatus.Name(h.status)
+            if m == "http_auth":
+                return self.http_auth(r)
+            if m == "http_validate":
+                return self.http_validate(r)
             if m == "unknown":
                 self.unknown(self.api.ValidateRequest(token="x"), **kw)
                 return "OK"
@@ -128,6 +169,18 @@ class Stubs:
 
 
 MINTED = ("x-session-token", "x-session-cookie")
+
+
+def http_request(base, method, path, headers, body=None):
+    import http.client
+    import urllib.parse
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    conn.request(method, path, body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    return resp, data
 
 
 def summarize_check(resp):
@@ -144,8 +197,8 @@ def summarize_check(resp):
     return "DENIED %d %d %s" % (resp.status.code, d.status.code, ",".join(err))
 
 
-def calls(out_dir, target):
-    s = Stubs(out_dir, target)
+def calls(out_dir, target, http_base=None):
+    s = Stubs(out_dir, target, http_base)
     for line in sys.stdin:
         if line.strip():
             print(s.call(json.loads(line)), flush=True)
@@ -186,7 +239,7 @@ if __name__ == "__main__":
     if cmd == "gen":
         gen(sys.argv[2], sys.argv[3])
     elif cmd == "calls":
-        calls(sys.argv[2], sys.argv[3])
+        calls(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
     elif cmd == "bench":
         bench(sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5]),
               sys.argv[6], sys.argv[7])

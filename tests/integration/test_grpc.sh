@@ -29,9 +29,10 @@ sb_write_config "$SB_TMP/sb.ini" "$SB_API_PROFILES" "$grpc_section"
 sb_start_daemon "$SB_TMP/sb.ini"
 sb_wait_for grep -q '"gRPC listening"' "$SB_TMP/daemon.log" || { echo "FAIL - no gRPC listener"; cat "$SB_TMP/daemon.log"; exit 1; }
 
-# gcalls: one gRPC call per JSON line on stdin; the summaries land in G[].
+# gcalls: one gRPC (or HTTP: http_auth, http_validate) call per JSON line
+# on stdin; the summaries land in G[].
 gcalls() {
-    "${GC[@]}" calls "$SB_TMP/pb" "127.0.0.1:$GPORT" >"$SB_TMP/gout" 2>"$SB_TMP/gerr" || cat "$SB_TMP/gerr"
+    "${GC[@]}" calls "$SB_TMP/pb" "127.0.0.1:$GPORT" "$SB_URL" >"$SB_TMP/gout" 2>"$SB_TMP/gerr" || cat "$SB_TMP/gerr"
     mapfile -t G <"$SB_TMP/gout"
 }
 # gcall JSON: one call; prints its summary.
@@ -94,70 +95,76 @@ api DELETE "/v1/sessions/$LOGIN_SID"
 # forge V: V with its last character changed
 forge() { local v=$1; [ "${v: -1}" = A ] && echo "${v%?}B" || echo "${v%?}A"; }
 declare -A C T # cookies (name=value) and tokens
+# every profile's cookie and token of both logins, in one python run
+while read -r p s c t; do
+    C[$p,$s]=$c; T[$p,$s]=$t
+done < <($SB_PY -c '
+import json, sys
+for state, login in (("valid", sys.argv[1]), ("revoked", sys.argv[2])):
+    for p, c in json.loads(login)["credentials"].items():
+        print(p, state, c["set_cookie"].split(";")[0], c["token"])' "$ALICE" "$BOB")
 for p in $SB_API_ALL; do
-    LOGIN=$ALICE; C[$p,valid]=$(cookie "$p"); T[$p,valid]=$(cred "$p")
-    LOGIN=$BOB; C[$p,revoked]=$(cookie "$p"); T[$p,revoked]=$(cred "$p")
     C[$p,forged]=$(forge "${C[$p,valid]}"); T[$p,forged]=$(forge "${T[$p,valid]}")
     old="{\"sid\":\"old-$p\",\"subject\":\"carol\",\"data\":{},\"issued_at\":$past,\"expires_at\":$((past + 3600))}"
     C[$p,expired]=$(offline_cookie "$p" "$past" "$old")
     T[$p,expired]=$(offline "$p" "$past" "$old")
 done
 LOGIN=$ALICE
-api_token=$(cred api)
+api_token=${T[api,valid]}
 
 # -- Check and /v1/auth agree on the same request, for every profile and
 # state (one table: HTTP answers first, then the same requests over gRPC).
-rows=() want=() reqs=""
+# (HTTP answers first, then the same requests over gRPC, in one run)
+rows=() http="" reqs=""
 for p in $SB_API_ALL; do
     for s in valid revoked expired forged; do
         rows+=("$p $s cookie")
-        want+=("$(http_auth "${C[$p,$s]}")")
+        http+="$(j method http_auth caller "$BTOK" cookie "${C[$p,$s]}")"$'\n'
         reqs+="$(j method check caller "$BTOK" cookie "${C[$p,$s]}")"$'\n'
     done
 done
 rows+=("none missing" "api bearer" "legacy+new raw-headers" "api bearer+forged-cookie")
-want+=("$(http_auth "")" "$(http_auth "" "Bearer $api_token")"
-    "$(http_auth "${C[legacy,valid]}; ${C[new,valid]}")"
-    "$(http_auth "${C[legacy,forged]}" "Bearer $api_token")")
+http+="$(j method http_auth caller "$BTOK")"$'\n'
+http+="$(j method http_auth caller "$BTOK" authorization "Bearer $api_token")"$'\n'
+http+="$(j method http_auth caller "$BTOK" cookie "${C[legacy,valid]}; ${C[new,valid]}")"$'\n'
+http+="$(j method http_auth caller "$BTOK" cookie "${C[legacy,forged]}" authorization "Bearer $api_token")"$'\n'
 reqs+="$(j method check caller "$BTOK")"$'\n'
 reqs+="$(j method check caller "$BTOK" authorization "Bearer $api_token")"$'\n'
 reqs+="$(j method check caller "$BTOK" cookie "${C[legacy,valid]}; ${C[new,valid]}" raw 1)"$'\n'
 reqs+="$(j method check caller "$BTOK" cookie "${C[legacy,forged]}" authorization "Bearer $api_token")"$'\n'
-gcalls <<<"$reqs"
+gcalls <<<"$http$reqs"
+nrows=${#rows[@]}
 for i in "${!rows[@]}"; do
-    check "Check = /v1/auth: ${rows[$i]}" "${want[$i]}" "${G[$i]-}"
+    check "Check = /v1/auth: ${rows[$i]}" "${G[$i]-}" "${G[$((i + nrows))]-}"
 done
+G=("${G[@]:$nrows}")
 # the table must hold both verdicts, or agreeing proved little
 check_match "a valid cookie is OK with the identity" "^OK 0 .*x-session-subject=alice .*set-cookie=" "${G[0]-}"
 check "a revoked cookie is denied 401 revoked" "DENIED 16 401 revoked" "${G[1]-}"
 check "an expired cookie is denied 401 expired" "DENIED 16 401 expired" "${G[2]-}"
 check_match "a forged cookie is denied 401" "^DENIED 16 401 (bad_signature|malformed)$" "${G[3]-}"
-n=${#SB_API_ALL}; n=$(( $(echo "$SB_API_ALL" | wc -w) * 4 ))
+n=$(( $(echo "$SB_API_ALL" | wc -w) * 4 ))
 check "no credential is denied 401 no_credential" "DENIED 16 401 no_credential" "${G[$n]-}"
 check_match "a bearer token is OK" "^OK 0 .*x-session-profile=api " "${G[$((n + 1))]-}"
 
 # -- Sessions/Validate = POST /v1/validate
-rows=() want=() reqs=""
+rows=() http="" reqs=""
 for p in legacy api node rails; do
     for s in valid revoked expired forged; do
-        tok=${T[$p,$s]}
         rows+=("$p $s")
-        api POST /v1/validate "$(j token "$tok" profile "$p")"
-        if [ "$API_STATUS" = 200 ]; then
-            want+=("OK active=True subject=$(jget '["session"]["subject"]') profile=$(jget '["profile"]') error=")
-        else
-            want+=("OK active=False subject= profile= error=$(jget '["error"]')")
-        fi
-        reqs+="$(j method validate caller "$BTOK" token "$tok" profile "$p")"$'\n'
+        http+="$(j method http_validate caller "$BTOK" token "${T[$p,$s]}" profile "$p")"$'\n'
+        reqs+="$(j method validate caller "$BTOK" token "${T[$p,$s]}" profile "$p")"$'\n'
     done
 done
 reqs+="$(j method validate caller "$BTOK" token "$api_token")"$'\n'
 reqs+="$(j method validate caller "$BTOK")"$'\n'
 reqs+="$(j method validate caller "$BTOK" token "$api_token" profile nope)"$'\n'
-gcalls <<<"$reqs"
+gcalls <<<"$http$reqs"
+nrows=${#rows[@]}
 for i in "${!rows[@]}"; do
-    check "Sessions/Validate = /v1/validate: ${rows[$i]}" "${want[$i]}" "${G[$i]-}"
+    check "Sessions/Validate = /v1/validate: ${rows[$i]}" "${G[$i]-}" "${G[$((i + nrows))]-}"
 done
+G=("${G[@]:$nrows}")
 check "Sessions/Validate: valid" "OK active=True subject=alice profile=legacy error=" "${G[0]-}"
 check "Sessions/Validate: revoked" "OK active=False subject= profile= error=revoked" "${G[1]-}"
 check "Sessions/Validate: expired" "OK active=False subject= profile= error=expired" "${G[2]-}"

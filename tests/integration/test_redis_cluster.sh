@@ -120,7 +120,7 @@ CLUSTER_CONF="[redis]
 mode = cluster
 nodes = 127.0.0.1:${ports[0]}, 127.0.0.1:${ports[1]}, 127.0.0.1:${ports[2]}
 wait_replicas = 1
-wait_timeout_ms = 2000"
+wait_timeout_ms = 400"
 sb_write_config "$SB_TMP/a.ini" "$SB_API_PROFILES" "$CLUSTER_CONF" "[cache]
 entries = 0"
 sb_write_config "$SB_TMP/b.ini" "$SB_API_PROFILES" "$CLUSTER_CONF" "[cache]

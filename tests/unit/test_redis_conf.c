@@ -141,6 +141,9 @@ START_TEST(test_bad_keys)
                  "mode = cluster cannot use a unix:// url");
     expect_error("wait_replicas = many\n", "[redis] wait_replicas: 'many' is "
                  "not a number of replicas from 0 to 16");
+    expect_error("wait_replicas = 1\nwait_timeout_ms = 1000\n",
+                 "[redis] wait_timeout_ms (1000) must be less than "
+                 "command_timeout_ms (1000)");
     expect_error("wait_timeout_ms = 0\n", "[redis] wait_timeout_ms: '0' is "
                  "not a time in ms from 1 to 60000");
     expect_error("mode = sentinel\nsentinel_master = m\n",

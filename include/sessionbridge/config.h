@@ -40,6 +40,7 @@ struct sb_api_token {
 #define SB_OPEN_VALIDATE 0x2u
 #define SB_OPEN_EXT_AUTHZ 0x4u /* gRPC envoy.service.auth.v3 Check */
 #define SB_OPEN_APIKEYS 0x8u   /* gRPC sessionbridge.v1.ApiKeys */
+#define SB_OPEN_STATUS 0x10u   /* GET /status, /status.json */
 
 struct sb_config {
     char *path;                  /* file it was read from; owned */

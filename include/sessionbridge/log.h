@@ -27,8 +27,22 @@ bool sb_log_enabled(enum sb_log_level level);
 void sb_log(enum sb_log_level level, const char *msg, ...)
     __attribute__((sentinel));
 
-/* The access line of one HTTP request. */
-void sb_log_access(const char *method, const char *route, unsigned status,
-                   double duration_ms);
+/* What the access line of one HTTP request says.  Every string is
+ * borrowed; error, profile and trace_id may be NULL or "" (left out).
+ * None may hold a credential: error is an error code, profile a profile
+ * name, request_id and trace_id are checked by sessionbridge/trace.h. */
+struct sb_log_access_line {
+    const char *method;
+    const char *route;       /* the route table's name, not the path */
+    unsigned status;
+    double duration_ms;
+    const char *error;       /* the answer's error code */
+    const char *profile;     /* the credential's profile (forward-auth) */
+    const char *request_id;
+    const char *trace_id;    /* of a valid W3C traceparent */
+};
+
+/* Writes the access line of one HTTP request. */
+void sb_log_access(const struct sb_log_access_line *a);
 
 #endif

@@ -376,10 +376,12 @@ static int apply_open(struct sb_config *cfg, const char *v,
             cfg->open_on_loopback |= SB_OPEN_EXT_AUTHZ;
         else if (strcmp(tok, "apikeys") == 0)
             cfg->open_on_loopback |= SB_OPEN_APIKEYS;
+        else if (strcmp(tok, "status") == 0)
+            cfg->open_on_loopback |= SB_OPEN_STATUS;
         else {
             rc = fail_at(err, o, "api", "open_on_loopback",
                          "unknown endpoint family '%s' (auth, validate, "
-                         "ext_authz, apikeys)", tok);
+                         "ext_authz, apikeys, status)", tok);
             break;
         }
     }

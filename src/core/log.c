@@ -122,21 +122,35 @@ void sb_log(enum sb_log_level level, const char *msg, ...)
     put_line(line, o, sizeof(line));
 }
 
-void sb_log_access(const char *method, const char *route, unsigned status,
-                   double duration_ms)
+/* Appends ,"key":"value" when value is set and not empty. */
+static size_t put_field(char *line, size_t o, size_t cap, const char *key,
+                        const char *value)
 {
-    char line[512];
-    size_t o;
+    if (value == NULL || value[0] == '\0')
+        return o;
+    o = put_raw(line, o, cap, ",\"");
+    o = put_raw(line, o, cap, key);
+    o = put_raw(line, o, cap, "\":\"");
+    o = put_escaped(line, o, cap, value);
+    return put_raw(line, o, cap, "\"");
+}
+
+void sb_log_access(const struct sb_log_access_line *a)
+{
+    char line[768];
+    size_t o, cap = sizeof(line) - 64;
 
     if (!sb_log_enabled(SB_LOG_INFO))
         return;
-    o = put_prefix(line, sizeof(line) - 160, SB_LOG_INFO, "access");
-    o = put_raw(line, o, sizeof(line) - 160, ",\"method\":\"");
-    o = put_escaped(line, o, sizeof(line) - 160, method);
-    o = put_raw(line, o, sizeof(line) - 160, "\",\"route\":\"");
-    o = put_escaped(line, o, sizeof(line) - 160, route);
+    o = put_prefix(line, cap, SB_LOG_INFO, "access");
+    o = put_field(line, o, cap, "method", a->method);
+    o = put_field(line, o, cap, "route", a->route);
     o += (size_t)snprintf(line + o, sizeof(line) - o,
-                          "\",\"status\":%u,\"duration_ms\":%.3f", status,
-                          duration_ms);
+                          ",\"status\":%u,\"duration_ms\":%.3f", a->status,
+                          a->duration_ms);
+    o = put_field(line, o, cap, "error", a->error);
+    o = put_field(line, o, cap, "profile", a->profile);
+    o = put_field(line, o, cap, "request_id", a->request_id);
+    o = put_field(line, o, cap, "trace_id", a->trace_id);
     put_line(line, o, sizeof(line));
 }

@@ -10,11 +10,13 @@
 #include <string.h>
 
 #include "http/http.h"
+#include "http/metrics.h"
 #include "sessionbridge/cache.h"
 #include "sessionbridge/config.h"
 #include "sessionbridge/grpc_server.h"
 #include "sessionbridge/invalidation.h"
 #include "sessionbridge/log.h"
+#include "sessionbridge/progress.h"
 #include "sessionbridge/redis.h"
 
 static void usage(FILE *out)
@@ -81,6 +83,7 @@ static void reload(const char *path, const struct sb_config *running)
     if (sb_config_load(path, &cfg, &err) != 0) {
         sb_log(SB_LOG_ERROR, "reload rejected; keeping the running config",
                "reason", err.msg, NULL);
+        sb_metrics_config_reloaded(false);
         return;
     }
     if (strcmp(cfg->listen_host, running->listen_host) != 0 ||
@@ -101,6 +104,7 @@ static void reload(const char *path, const struct sb_config *running)
     sb_log_set_level(cfg->log_level);
     sb_live_install(cfg);
     sb_cache_clear(); /* verdicts of the old profiles go */
+    sb_metrics_config_reloaded(true);
     sb_log(SB_LOG_INFO, "configuration reloaded", "path", path, NULL);
 }
 
@@ -188,6 +192,10 @@ int main(int argc, char **argv)
     if (sb_invalidation_start(sb_live_config, sb_live_thread_release) != 0)
         sb_log(SB_LOG_WARN, "cannot start the cache's invalidation "
                "subscriber; every request asks Redis", NULL);
+    sb_metrics_config_loaded();
+    if (sb_progress_start(sb_live_config, sb_live_thread_release) != 0)
+        sb_log(SB_LOG_WARN, "cannot start the progress flusher; "
+               "sessionbridge_migration_active_users stays 0", NULL);
 
     for (;;) {
         if (sigwait(&sigs, &sig) != 0)
@@ -206,6 +214,7 @@ int main(int argc, char **argv)
     sb_http_stop(srv, drain);
     sb_grpc_stop(grpc, drain);
     sb_invalidation_stop();
+    sb_progress_stop();
     sb_cache_shutdown();
     sb_live_shutdown();
     sb_redis_thread_release();

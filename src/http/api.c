@@ -22,6 +22,7 @@ bool sb_api_authorize(struct sb_http_req *req, enum sb_api_access access)
     const char *tok = sb_http_header(req, "X-Bridge-Token");
     unsigned open_bit = access == SB_API_OPEN_AUTH       ? SB_OPEN_AUTH
                         : access == SB_API_OPEN_VALIDATE ? SB_OPEN_VALIDATE
+                        : access == SB_API_STATUS        ? SB_OPEN_STATUS
                                                          : 0;
     enum sb_role role;
     char peer[64];
@@ -33,6 +34,11 @@ bool sb_api_authorize(struct sb_http_req *req, enum sb_api_access access)
             sb_api_error(req, 401, "unauthenticated",
                          "the X-Bridge-Token is not a configured caller "
                          "token");
+            return false;
+        }
+        if (access == SB_API_STATUS && role != SB_ROLE_ADMIN) {
+            sb_api_error(req, 403, "forbidden",
+                         "this endpoint needs an admin X-Bridge-Token");
             return false;
         }
         return true;
@@ -303,6 +309,7 @@ void sb_api_error(struct sb_http_req *req, unsigned status, const char *code,
     char msg[SB_ERR_MSG_MAX];
     va_list ap;
 
+    snprintf(req->log_error, sizeof(req->log_error), "%s", code);
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);

@@ -45,11 +45,14 @@ enum sb_api_access {
     SB_API_BACKEND,        /* a backend or admin X-Bridge-Token */
     SB_API_OPEN_AUTH,      /* same, or a loopback peer when [api]
                               open_on_loopback lists auth */
-    SB_API_OPEN_VALIDATE   /* same with validate */
+    SB_API_OPEN_VALIDATE,  /* same with validate */
+    SB_API_STATUS          /* an admin X-Bridge-Token (a backend one is
+                              403), or a loopback peer when [api]
+                              open_on_loopback lists status */
 };
 
-/* Checks the caller; answers 401 (no or unknown token) and returns false
- * when it may not call. */
+/* Checks the caller; answers 401 (no or unknown token) or 403 (a token
+ * of too small a role) and returns false when it may not call. */
 bool sb_api_authorize(struct sb_http_req *req, enum sb_api_access access);
 
 /* True when the caller asked for protobuf answers. */

@@ -26,6 +26,11 @@ void sb_ep_user_sessions(struct sb_http_req *req);
 void sb_ep_introspect(struct sb_http_req *req);
 void sb_ep_revoke(struct sb_http_req *req);
 
+/* status.c: the status page and its JSON */
+void sb_ep_status_page(struct sb_http_req *req);
+void sb_ep_status_asset(struct sb_http_req *req);
+void sb_ep_status_json(struct sb_http_req *req);
+
 /* apikeys.c, jwks.c */
 void sb_ep_apikeys_validate(struct sb_http_req *req);
 void sb_ep_jwks(struct sb_http_req *req);

@@ -7,6 +7,7 @@
 #include "api.h"
 #include "endpoints.h"
 #include "metrics.h"
+#include "observe.h"
 
 void sb_ep_auth(struct sb_http_req *req)
 {
@@ -30,6 +31,7 @@ void sb_ep_auth(struct sb_http_req *req)
     sb_metrics_auth_request(backend, a.presented, rc == 0 ? SB_OK : err.code,
                             a.minted);
     sb_metrics_shadow(a.shadow);
+    sb_observe_auth(req, &a, rc == 0 ? SB_OK : err.code);
     if (rc != 0) {
         sb_metrics_credential("auth", a.used ? a.used->name : "none",
                               err.code);

@@ -19,6 +19,7 @@
 #include "sessionbridge/config.h"
 #include "sessionbridge/err.h"
 #include "sessionbridge/jsonutil.h"
+#include "sessionbridge/trace.h"
 
 #define SB_HTTP_MAX_HEADERS 12
 
@@ -33,6 +34,11 @@ struct sb_http_req {
     struct sb_buf body;                /* request body as received */
     bool body_too_large;               /* more than cfg->max_body came */
     double started_ms;                 /* monotonic, for the access log */
+    char request_id[SB_REQUEST_ID_MAX + 1]; /* X-Request-Id if sane, else
+                                               generated; answered back */
+    char trace_id[SB_TRACE_ID_HEX + 1];     /* of a valid traceparent */
+    char log_error[32];                /* the answer's error code, or "" */
+    char log_profile[64];              /* the credential's profile, or "" */
 
     /* The response being built. */
     unsigned status;
@@ -110,6 +116,9 @@ void sb_http_reply_error(struct sb_http_req *req, unsigned status,
                          const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Names the credential's profile in the request's access line. */
+void sb_http_log_profile(struct sb_http_req *req, const char *profile);
+
 /* Answers with plain bytes and a static content type. */
 void sb_http_reply_raw(struct sb_http_req *req, unsigned status,
                        const char *content_type, const char *body,
@@ -125,6 +134,9 @@ void sb_live_install(struct sb_config *cfg);
 /* This thread's snapshot of the live config: one atomic load per call,
  * a lock only when a reload happened since the thread's last request. */
 const struct sb_config *sb_live_config(void);
+
+/* How many configs were installed: 1 after start, +1 per reload. */
+unsigned sb_live_generation(void);
 
 /* Drops this thread's reference (thread exit, shutdown). */
 void sb_live_thread_release(void);

@@ -38,6 +38,11 @@ void sb_live_install(struct sb_config *cfg)
     sb_config_unref(old);
 }
 
+unsigned sb_live_generation(void)
+{
+    return atomic_load(&live_generation);
+}
+
 const struct sb_config *sb_live_config(void)
 {
     unsigned gen = atomic_load_explicit(&live_generation, memory_order_acquire);

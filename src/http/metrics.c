@@ -219,6 +219,14 @@ void sb_metrics_revocation(const char *kind)
     }
 }
 
+void sb_metrics_revocations_read(unsigned long out[3])
+{
+    size_t i;
+
+    for (i = 0; i < 3; i++)
+        out[i] = atomic_load(&revocations[i]);
+}
+
 static const char *route_label(size_t i)
 {
     return i < sb_http_route_count ? sb_http_routes[i].name : "unmatched";
@@ -455,14 +463,6 @@ int sb_metrics_render(struct sb_buf *out)
         atomic_load(&sb_redis_failovers_total), sb_http_open_connections(),
         SB_VERSION);
     rc |= sb_buf_printf(out,
-        "# HELP sessionbridge_http_slow_clients_closed_total Connections "
-        "closed for not sending a whole request within idle_timeout / "
-        "request_timeout.\n"
-        "# TYPE sessionbridge_http_slow_clients_closed_total counter\n"
-        "sessionbridge_http_slow_clients_closed_total %lu\n",
-        sb_http_slow_clients_closed());
-    rc |= sb_buf_printf(out,
-    rc |= sb_buf_printf(out,
         "# HELP sessionbridge_redis_redirects_total Redis Cluster redirects "
         "followed (MOVED: the slot map changed; ASK: a slot being moved).\n"
         "# TYPE sessionbridge_redis_redirects_total counter\n"
@@ -485,11 +485,20 @@ int sb_metrics_render(struct sb_buf *out)
         atomic_load(&sb_redis_cluster_nodes),
         atomic_load(&sb_redis_cluster_primaries),
         atomic_load(&sb_redis_wait_short_total));
+    rc |= sb_buf_printf(out,
+        "# HELP sessionbridge_http_slow_clients_closed_total Connections "
+        "closed for not sending a whole request within idle_timeout / "
+        "request_timeout.\n"
+        "# TYPE sessionbridge_http_slow_clients_closed_total counter\n"
+        "sessionbridge_http_slow_clients_closed_total %lu\n",
+        sb_http_slow_clients_closed());
+    rc |= sb_buf_printf(out,
         "# HELP sessionbridge_asym_verifications_refused_total Asymmetric "
         "signature checks refused by max_asym_verifications_per_second "
         "(error overloaded).\n"
         "# TYPE sessionbridge_asym_verifications_refused_total counter\n"
         "sessionbridge_asym_verifications_refused_total %lu\n",
         sb_ratelimit_refused_total());
+    rc |= sb_metrics_render_process(out);
     return rc ? -1 : 0;
 }

@@ -50,6 +50,30 @@ void sb_metrics_session_created(const char *profile);
 /* A revocation: kind is "session", "user" or "token". */
 void sb_metrics_revocation(const char *kind);
 
+/* ---- metrics_process.c --------------------------------------------------- */
+
+/* The config was loaded at start (the reload timestamp starts there). */
+void sb_metrics_config_loaded(void);
+
+/* A SIGHUP reload: ok when the new config was installed. */
+void sb_metrics_config_reloaded(bool ok);
+
+/* The reload counters, for the status page. */
+struct sb_metrics_reloads {
+    unsigned long ok, failed;
+    long long last_success;  /* Unix seconds: start or the last good reload */
+    long long last_attempt;  /* the last SIGHUP; 0 before one */
+    bool last_attempt_ok;
+};
+void sb_metrics_reload_read(struct sb_metrics_reloads *out);
+
+/* The revocations counted since start, by kind: session, user, token. */
+void sb_metrics_revocations_read(unsigned long out[3]);
+
+/* Appends process_*, the reload, Redis latency and migration progress
+ * families (called by sb_metrics_render). */
+int sb_metrics_render_process(struct sb_buf *out);
+
 /* Appends the whole exposition (text format 0.0.4) to out. */
 int sb_metrics_render(struct sb_buf *out);
 

@@ -298,17 +298,40 @@ void sb_http_reply_json(struct sb_http_req *req, unsigned status, json_t *body)
     json_decref(body);
 }
 
+void sb_http_log_profile(struct sb_http_req *req, const char *profile)
+{
+    snprintf(req->log_profile, sizeof(req->log_profile), "%s",
+             profile != NULL ? profile : "");
+}
+
 void sb_http_reply_error(struct sb_http_req *req, unsigned status,
                          const char *code, const char *fmt, ...)
 {
     char msg[SB_ERR_MSG_MAX];
     va_list ap;
 
+    snprintf(req->log_error, sizeof(req->log_error), "%s", code);
+
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     sb_http_reply_json(req, status,
                        json_pack("{s:s, s:s}", "error", code, "message", msg));
+}
+
+/* The request's id (X-Request-Id when sane, else a new one) and the
+ * trace id of its traceparent, for the access line; never a value that
+ * failed the checks of sessionbridge/trace.h. */
+static void name_request(struct sb_http_req *req)
+{
+    const char *id = sb_http_header(req, "X-Request-Id");
+
+    if (sb_request_id_sane(id))
+        snprintf(req->request_id, sizeof(req->request_id), "%s", id);
+    else
+        sb_request_id_new(req->request_id);
+    sb_traceparent_trace_id(sb_http_header(req, "traceparent"),
+                            req->trace_id);
 }
 
 /* Runs the handler (or answers 404 / 405 / 413) for a complete request. */
@@ -320,6 +343,7 @@ static void dispatch(struct sb_http_req *req)
 
     req->cfg = sb_live_config();
     req->route = sb_http_route_find(req->path, mbit, &path_matched);
+    name_request(req);
     if (req->body_too_large) {
         sb_http_reply_error(req, 413, "too_large",
                             "request body exceeds %zu bytes",
@@ -360,6 +384,8 @@ static enum MHD_Result queue_answer(struct sb_http_req *req)
     for (i = 0; i < req->header_count; i++)
         MHD_add_response_header(resp, req->header_names[i],
                                 req->header_values[i]);
+    if (req->request_id[0] != '\0')
+        MHD_add_response_header(resp, "X-Request-Id", req->request_id);
     if (atomic_load(&draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     ret = MHD_queue_response(req->conn, req->status, resp);
@@ -438,8 +464,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
                              : sb_http_route_count;
     if (req->status != 0) {
         sb_metrics_request(route_index, req->status, ms);
-        sb_log_access(req->method, req->route ? req->route->name : "unmatched",
-                      req->status, ms);
+        struct sb_log_access_line line = {
+            req->method, req->route ? req->route->name : "unmatched",
+            req->status, ms, req->log_error, req->log_profile,
+            req->request_id, req->trace_id};
+        sb_log_access(&line);
     }
     *con_cls = NULL;
     req_release(req);

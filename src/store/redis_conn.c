@@ -16,10 +16,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "redis_internal.h"
 #include "sessionbridge/jsonutil.h"
+#include "sessionbridge/redis_latency.h"
 
 #define READ_CHUNK 16384
 
@@ -28,6 +30,8 @@ struct sb_redis_conn {
     SSL *ssl;           /* NULL for a plain connection */
     redisReader *reader;
     struct sb_buf out;  /* commands queued by append, sent by read */
+    unsigned owed;      /* replies owed for the commands sent or queued */
+    uint64_t sent_us;   /* when the round trip they belong to was sent */
     char where[96];     /* host:port or the socket path, for errors */
 };
 
@@ -234,6 +238,7 @@ int sb_redis_conn_append(struct sb_redis_conn *c, const char *cmd, size_t len,
 {
     if (sb_buf_append(&c->out, cmd, len) != 0)
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    c->owed++;
     return 0;
 }
 
@@ -296,20 +301,43 @@ static int fill(struct sb_redis_conn *c, struct sb_err *err)
     return 0;
 }
 
+/* Monotonic microseconds, for the round-trip histogram. */
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* A reply arrived: the round trip ends with the last one owed. */
+static void reply_arrived(struct sb_redis_conn *c)
+{
+    if (c->owed == 0)
+        return; /* a subscriber's message: nothing was asked */
+    if (--c->owed == 0)
+        sb_redis_latency_observe(mono_us() - c->sent_us);
+}
+
 redisReply *sb_redis_conn_read(struct sb_redis_conn *c, struct sb_err *err)
 {
     void *rep = NULL;
 
-    if (c->out.len > 0 && flush_out(c, err) != 0)
-        return NULL;
+    if (c->out.len > 0) {
+        c->sent_us = mono_us();
+        if (flush_out(c, err) != 0)
+            return NULL;
+    }
     for (;;) {
         if (redisReaderGetReply(c->reader, &rep) != REDIS_OK) {
             sb_err_set(err, SB_ERR_STORE, "Redis protocol error: %.80s",
                        c->reader->errstr);
             return NULL;
         }
-        if (rep != NULL)
+        if (rep != NULL) {
+            reply_arrived(c);
             return rep;
+        }
         if (fill(c, err) != 0)
             return NULL;
     }

@@ -135,7 +135,7 @@ static const struct bad_case {
      ":2: [log] level: 'loud' is not debug, info, warn or error"},
     {"[api]\nopen_on_loopback = auth,admin\n",
      ":2: [api] open_on_loopback: unknown endpoint family 'admin' "
-     "(auth, validate, ext_authz, apikeys)"},
+     "(auth, validate, ext_authz, apikeys, status)"},
     {"[grpc]\nlisten = nowhere\n",
      ":2: [grpc] listen: expected host:port (e.g. 127.0.0.1:8080)"},
     {"[grpc]\nmax_message_bytes = 10\n",

@@ -1,0 +1,13 @@
+/* observe.c - hands a forward-auth verdict to the access log and the
+ * progress figure (observe.h). */
+#include "observe.h"
+
+#include "sessionbridge/progress.h"
+
+void sb_observe_auth(struct sb_http_req *req, const struct sb_bridge_auth *a,
+                     enum sb_err_code result)
+{
+    if (a->used != NULL)
+        sb_http_log_profile(req, a->used->name);
+    sb_progress_note(req->cfg, a, result);
+}

@@ -279,6 +279,12 @@ check "Sessions/Validate with Redis down: UNAVAILABLE" "UNAVAILABLE store_unavai
 check "ApiKeys/Validate with Redis down: UNAVAILABLE" "UNAVAILABLE store_unavailable" "${G[2]-}"
 check "Health/Check with Redis down: NOT_SERVING" "OK NOT_SERVING" "${G[3]-}"
 
+# -- [grpc] from the environment, checked like the file
+out=$(SESSIONBRIDGE_GRPC_LISTEN=nowhere "$SB_BIN" --check-config -c "$SB_TMP/sb.ini" 2>&1)
+check "SESSIONBRIDGE_GRPC_LISTEN is read and checked" "sessionbridge: environment SESSIONBRIDGE_GRPC_LISTEN: [grpc] listen: expected host:port (e.g. 127.0.0.1:8080)" "$out"
+out=$(SESSIONBRIDGE_GRPC_LISTN=127.0.0.1:1 "$SB_BIN" --check-config -c "$SB_TMP/sb.ini" 2>&1)
+check_match "a misspelt [grpc] variable is an error" "environment SESSIONBRIDGE_GRPC_LISTN: not a configuration key" "$out"
+
 # -- The Envoy recipes: well-formed YAML with what the bridge needs
 $SB_PY - "$SB_SOURCE_DIR/docker/envoy" >"$SB_TMP/envoy.out" 2>&1 <<'PY'
 import sys, yaml

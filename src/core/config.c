@@ -537,8 +537,6 @@ static int apply_fixed(struct sb_config *cfg, struct entries *es,
     if (sb_redis_conf_check(&cfg->redis, err) != 0 ||
         sb_redis_tls_check(&cfg->redis.tls, err) != 0)
         return -1;
-    cfg->redis.layout_prefix = strdup(cfg->prefix);
-    if (cfg->redis.layout_prefix == NULL)
     /* WAIT answers after up to wait_timeout_ms: the read must outlast it */
     if (cfg->redis.wait_replicas > 0 &&
         cfg->redis.wait_timeout_ms >= cfg->command_timeout_ms)
@@ -546,6 +544,8 @@ static int apply_fixed(struct sb_config *cfg, struct entries *es,
                           "must be less than command_timeout_ms (%u), which "
                           "bounds the wait for WAIT's answer",
                           cfg->redis.wait_timeout_ms, cfg->command_timeout_ms);
+    cfg->redis.layout_prefix = strdup(cfg->prefix);
+    if (cfg->redis.layout_prefix == NULL)
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
     sb_ratelimit_init(&cfg->verify_limit, cfg->max_asym_verifications);
     if (cfg->threads == 0) {

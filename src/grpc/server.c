@@ -159,6 +159,29 @@ static bool deadline_passed(const struct call *c)
     return gpr_time_cmp(dl, now) <= 0;
 }
 
+/* The access line of a call, as the HTTP API writes one per request: the
+ * method, the status code and the handling time (never a credential). */
+static void log_call(const struct call *c, const struct sb_grpc_answer *ans,
+                     gpr_timespec started)
+{
+    char code[16], ms[32], method[128];
+    gpr_timespec took;
+    size_t n = GRPC_SLICE_LENGTH(c->details.method);
+
+    if (!sb_log_enabled(SB_LOG_INFO))
+        return;
+    took = gpr_time_sub(gpr_now(GPR_CLOCK_MONOTONIC), started);
+    if (n >= sizeof(method))
+        n = sizeof(method) - 1;
+    memcpy(method, GRPC_SLICE_START_PTR(c->details.method), n);
+    method[n] = '\0';
+    snprintf(code, sizeof(code), "%d", (int)ans->status);
+    snprintf(ms, sizeof(ms), "%.3f", gpr_timespec_to_micros(took) / 1000.0);
+    sb_log(SB_LOG_INFO, "grpc", "method",
+           sb_grpc_method_find(method, n) ? method : "(unknown)", "code",
+           code, "ms", ms, NULL);
+}
+
 /* Runs the method of c on its message into ans. */
 static void run_method(struct call *c, struct sb_grpc_answer *ans)
 {
@@ -200,12 +223,14 @@ static void on_message(struct call *c, bool ok)
     grpc_op ops[4];
     size_t n = 0;
     grpc_slice out;
+    gpr_timespec started = gpr_now(GPR_CLOCK_MONOTONIC);
 
     if (!ok) { /* cancelled: too large, deadline, client gone */
         call_free(c);
         return;
     }
     run_method(c, &ans);
+    log_call(c, &ans, started);
     memset(ops, 0, sizeof(ops));
     ops[n++].op = GRPC_OP_SEND_INITIAL_METADATA;
     if (ans.status == GRPC_STATUS_OK) {

@@ -279,6 +279,15 @@ check "Sessions/Validate with Redis down: UNAVAILABLE" "UNAVAILABLE store_unavai
 check "ApiKeys/Validate with Redis down: UNAVAILABLE" "UNAVAILABLE store_unavailable" "${G[2]-}"
 check "Health/Check with Redis down: NOT_SERVING" "OK NOT_SERVING" "${G[3]-}"
 
+# -- The access lines: one per call, never a credential or caller token
+check_match "an access line per Check" '^[1-9]' "$(grep -c '"msg":"grpc","method":"/envoy.service.auth.v3.Authorization/Check","code":"0","ms":"' "$SB_TMP/daemon.log")"
+check "an unknown method is logged without its name" 1 "$(grep -c '"method":"(unknown)","code":"12"' "$SB_TMP/daemon.log")"
+leaked=0
+for secret in "$BTOK" "${T[legacy,valid]}" "${T[api,valid]}" "$key"; do
+    grep -qF -- "$secret" "$SB_TMP/daemon.log" && leaked=$((leaked + 1))
+done
+check "no caller token, credential or API key in the log" 0 "$leaked"
+
 # -- [grpc] from the environment, checked like the file
 out=$(SESSIONBRIDGE_GRPC_LISTEN=nowhere "$SB_BIN" --check-config -c "$SB_TMP/sb.ini" 2>&1)
 check "SESSIONBRIDGE_GRPC_LISTEN is read and checked" "sessionbridge: environment SESSIONBRIDGE_GRPC_LISTEN: [grpc] listen: expected host:port (e.g. 127.0.0.1:8080)" "$out"

@@ -124,11 +124,16 @@ static bool same_key(const struct entry *e, const char *key, size_t len,
            memcmp(e->key + len + c->addr_len, c->ua, c->ua_len) == 0;
 }
 
+/* Every shard's chain heads and ring, in one zeroed block: large enough
+ * for calloc to map it, so pages nobody touched cost no memory (a cache
+ * sized for 100000 entries starts at a few kB, not 4 MB). */
+static struct entry **slots;
+
 int sb_cache_init(unsigned entries, unsigned ttl, size_t max_memory)
 {
     struct sb_err err;
     unsigned per, i;
-    size_t nb;
+    size_t nb, each;
 
     if (entries == 0 || ttl == 0)
         return 0;
@@ -137,16 +142,17 @@ int sb_cache_init(unsigned entries, unsigned ttl, size_t max_memory)
     per = (entries + SHARDS - 1) / SHARDS;
     for (nb = 1; nb < per; nb <<= 1)
         ;
+    each = 3 * nb + per;
+    slots = calloc((size_t)SHARDS * each, sizeof(*slots));
+    if (slots == NULL)
+        return -1;
     for (i = 0; i < SHARDS; i++) {
         struct shard *sh = &shards[i];
         pthread_mutex_init(&sh->lock, NULL);
-        sh->buckets = calloc(nb, sizeof(*sh->buckets));
-        sh->by_sid = calloc(nb, sizeof(*sh->by_sid));
-        sh->by_owner = calloc(nb, sizeof(*sh->by_owner));
-        sh->ring = calloc(per, sizeof(*sh->ring));
-        if (sh->buckets == NULL || sh->by_sid == NULL ||
-            sh->by_owner == NULL || sh->ring == NULL)
-            return -1;
+        sh->buckets = slots + i * each;
+        sh->by_sid = sh->buckets + nb;
+        sh->by_owner = sh->by_sid + nb;
+        sh->ring = sh->by_owner + nb;
         sh->nbuckets = nb;
         sh->cap = per;
     }
@@ -228,12 +234,10 @@ void sb_cache_shutdown(void)
         return;
     for (i = 0; i < SHARDS; i++) {
         empty_shard(&shards[i]);
-        free(shards[i].buckets);
-        free(shards[i].by_sid);
-        free(shards[i].by_owner);
-        free(shards[i].ring);
         pthread_mutex_destroy(&shards[i].lock);
     }
+    free(slots);
+    slots = NULL;
     enabled = false;
 }
 

@@ -72,6 +72,11 @@ sb_stop_redis() {
 
 sb_redis() { redis-cli -p "$SB_REDIS_PORT" "$@"; }
 
+# The keys of the private Redis less the progress figure's HyperLogLogs
+# (sb:{progress}:*), which a daemon writes within a second of serving
+# forward-auth: what a "bad input wrote nothing" check compares.
+sb_data_keys() { sb_redis --scan | grep -vc '^sb:{progress}:'; }
+
 # Writes a config with a random port_file-reported port and the private
 # Redis.  Everything after the file name is appended verbatim (profiles,
 # [api], [route] ...).

@@ -166,7 +166,7 @@ check "the logged-out session has a marker as long-lived" yes "$(lives "sb:{u:al
 check "its connect-redis record is gone" 0 "$(sb_redis exists "sess:$sid")"
 
 # -- bad input: a specific code, and nothing written
-keys_before=$(sb_redis dbsize)
+keys_before=$(sb_data_keys)
 bad() { # NAME STATUS CODE METHOD PATH BODY [curl args]
     local name=$1 st=$2 code=$3 m=$4 p=$5 b=$6
     shift 6
@@ -211,7 +211,7 @@ api_raw GET /v1/users/alice/sessions -H 'X-Bridge-Token: wrong-token'
 check "a wrong caller token is 401" "401 unauthenticated" "$API_STATUS $(jget '["error"]')"
 api_raw POST /v1/sessions -H 'Content-Type: application/json' --data '{"subject":"x"}'
 check "sessions are not open to loopback callers" 401 "$API_STATUS"
-check "bad input wrote nothing" "$keys_before" "$(sb_redis dbsize)"
+check "bad input wrote nothing" "$keys_before" "$(sb_data_keys)"
 # JSON by default: curl -d's form Content-Type does not stand in the way.
 api_raw POST /v1/sessions -H "X-Bridge-Token: $BTOK" -H 'Content-Type: application/x-www-form-urlencoded' \
     --data '{"subject":"curl-d"}'

@@ -184,7 +184,7 @@ if [ -n "$ext" ]; then
 fi
 
 # -- bad input: a specific code, nothing written
-keys_before=$(sb_redis dbsize)
+keys_before=$(sb_data_keys)
 bad() { local name=$1 st=$2 code=$3 p=$4 b=$5; api POST "$p" "$b"; check "$name" "$st $code" "$API_STATUS $(jget '["error"]')"; }
 bad "validate: invalid JSON" 400 invalid_json /v1/validate '{"token":'
 bad "validate: token of the wrong type" 400 wrong_type /v1/validate '{"token":5}'
@@ -202,7 +202,7 @@ bad "translate: invalid JSON" 400 invalid_json /v1/translate 'nope'
 bad "translate: bad credential" 401 malformed /v1/translate '{"token":"x","from":"legacy","to":"new"}'
 api_raw POST /v1/validate -H 'Content-Type: text/plain' --data 'x'
 check "validate: text/plain body that is not JSON" "400 invalid_json" "$API_STATUS $(jget '["error"]')"
-check "bad input wrote nothing" "$keys_before" "$(sb_redis dbsize)"
+check "bad input wrote nothing" "$keys_before" "$(sb_data_keys)"
 check "GET /v1/validate is 405" 405 "$(sb_http_status GET /v1/validate)"
 
 # -- metrics: validations by profile and result

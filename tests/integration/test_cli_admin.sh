@@ -198,7 +198,7 @@ check "keys jwks equals /.well-known/jwks.json" "$(sb_http_body GET /.well-known
 check_match "keys jwks lists the RS256 key" '"kid": "test-rsa-1"' "$(ctl keys jwks | $SB_PY -m json.tool)"
 
 # -- bad arguments: exit 2, named, nothing changed; Redis down: exit 3
-before=$(sb_redis dbsize)
+before=$(sb_data_keys)
 bad() {
     local name=$1 want=$2; shift 2
     ctl "$@" >/dev/null 2>"$SB_TMP/err" </dev/null
@@ -224,7 +224,7 @@ bad "apikey revoke bad id" "KEY_ID: 'x/y'" apikey revoke x/y
 bad "revoke unknown profile" "--profile: no profile named 'zz'" revoke --profile zz tok
 bad "revoke without a token" "no TOKEN" revoke
 bad "revoke two tokens" "unexpected argument" revoke a b
-check "bad arguments changed nothing" "$before" "$(sb_redis dbsize)"
+check "bad arguments changed nothing" "$before" "$(sb_data_keys)"
 check "apikey create with bad arguments stored nothing" 0 "$(sb_redis --scan --pattern 'sb:{k}:apikey:*' | wc -l)"
 for cmd in "sessions list" "sessions show abc" "stats" "apikey list" "apikey revoke k" "apikey create --subject s" "purge --user u1"; do
     "$SB_CTL" -c "$SB_TMP/sb.ini" --redis redis://127.0.0.1:1/0 $cmd >/dev/null 2>&1 </dev/null

@@ -11,6 +11,11 @@ python3-grpc-tools from the project's .proto files.
       Methods http_auth and http_validate ask the HTTP API the same
       question (GET /v1/auth, POST /v1/validate) and summarize its answer
       in the same format, so a test compares the two surfaces line by line.
+  grpc_client.py drain OUT_DIR HOST:PORT DAEMON_PID DAEMON_LOG
+      starts a Health call whose request message is held back, makes sure
+      the daemon has it (a second call on the same connection answered
+      after it), sends the daemon SIGTERM, waits for its "stopping" log
+      line, then sends the message; prints the held call's summary.
   grpc_client.py bench OUT_DIR HOST:PORT SECONDS CONCURRENCY COOKIE TOKEN
       Check calls with CONCURRENCY calls in flight on one channel for
       SECONDS; prints "calls N seconds S rate R errors E".
@@ -204,6 +209,38 @@ def calls(out_dir, target, http_base=None):
             print(s.call(json.loads(line)), flush=True)
 
 
+def drain(out_dir, target, pid, log):
+    import signal
+    s = Stubs(out_dir, target)
+    held = s.channel.stream_unary(
+        "/grpc.health.v1.Health/Check",
+        request_serializer=s.health.HealthCheckRequest.SerializeToString,
+        response_deserializer=s.health.HealthCheckResponse.FromString)
+    release = threading.Event()
+
+    def one_message():
+        release.wait(30)
+        yield s.health.HealthCheckRequest()
+
+    fut = held.future(one_message(), timeout=30)
+    # HTTP/2 streams of one connection are read in order: once a later
+    # call is answered, the server has the held one.
+    print("before:", s.call({"method": "health"}), file=sys.stderr)
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(300):
+        if b'"stopping: draining' in open(log, "rb").read():
+            break
+        time.sleep(0.1)
+    else:
+        sys.exit("no drain log line")
+    release.set()
+    try:
+        h = fut.result()
+        print("OK " + s.health.HealthCheckResponse.ServingStatus.Name(h.status))
+    except s.grpc.RpcError as e:
+        print("%s %s" % (e.code().name, e.details()))
+
+
 def bench(out_dir, target, seconds, concurrency, cookie, token):
     s = Stubs(out_dir, target)
     req = s.check_request({"cookie": cookie})
@@ -240,6 +277,8 @@ if __name__ == "__main__":
         gen(sys.argv[2], sys.argv[3])
     elif cmd == "calls":
         calls(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
+    elif cmd == "drain":
+        drain(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     elif cmd == "bench":
         bench(sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5]),
               sys.argv[6], sys.argv[7])

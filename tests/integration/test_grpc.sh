@@ -314,4 +314,10 @@ print("ok")
 PY
 check "the Envoy recipes are YAML naming cookie and set-cookie" "ok" "$(cat "$SB_TMP/envoy.out")"
 
+# -- SIGTERM drains: a call the daemon holds when the signal comes (its
+# message not sent yet) is answered after it, then the daemon exits 0
+check "a call in flight at SIGTERM is answered" "OK NOT_SERVING" \
+    "$("${GC[@]}" drain "$SB_TMP/pb" "127.0.0.1:$GPORT" "$SB_DAEMON_PID" "$SB_TMP/daemon.log" 2>"$SB_TMP/drain.err")"
+check "no gRPC call was cancelled by the drain" 0 "$(grep -c 'cancelling them' "$SB_TMP/daemon.log")"
+
 sb_api_finish

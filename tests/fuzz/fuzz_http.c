@@ -8,8 +8,12 @@
  *      `token_type_hint` looked up and URL-decoded into a bounded buffer;
  *   3: the rest is a binary protobuf request, unpacked as each request
  *      message; what unpacks is packed again and must unpack to the same
- *      JSON.
+ *      JSON;
+ *   4 (this value only; 8, 12 ... are mode 0): the rest is an
+ *      X-Sessionbridge-Backend header counted by the metrics: every
+ *      backend label rendered must be 1-32 bytes of [a-z0-9_-].
  * Nothing may crash, leak or trip a sanitizer. */
+
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +21,7 @@
 
 #include "fuzz_profile.h"
 #include "http/api.h"
+#include "http/metrics.h"
 #include "sessionbridge/jsonutil.h"
 
 static struct sb_profile rails, express;
@@ -112,6 +117,36 @@ static void protobuf_mode(const uint8_t *buf, size_t len)
     }
 }
 
+/* True when every backend="..." label of the exposition is 1-32 bytes of
+ * [a-z0-9_-]. */
+static bool backend_labels_safe(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+
+    while ((p = memmem(p, (size_t)(end - p), "backend=\"", 9)) != NULL) {
+        size_t n = 0;
+        for (p += 9; p < end && *p != '"'; p++, n++) {
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+                  *p == '_' || *p == '-'))
+                return false;
+        }
+        if (n == 0 || n > SB_METRICS_BACKEND_LEN_MAX)
+            return false;
+    }
+    return true;
+}
+
+static void backend_mode(const char *header)
+{
+    struct sb_buf out;
+
+    sb_metrics_auth_request(header, SB_PRESENTED_BOTH, SB_OK, false);
+    sb_buf_init(&out);
+    if (sb_metrics_render(&out) == 0 && !backend_labels_safe(out.data, out.len))
+        abort(); /* a label a router could inject */
+    sb_buf_free(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -124,6 +159,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data + 1, size - 1);
     text[size - 1] = '\0';
+    if (data[0] == 4) {
+        backend_mode(text);
+        free(text);
+        return 0;
+    }
     switch (data[0] % 4) {
     case 0:
         cookie_mode(text, strlen(text));

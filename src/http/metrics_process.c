@@ -53,21 +53,18 @@ struct proc_sample {
     long long open_fds;
 };
 
-/* The boot time (Unix seconds) from /proc/stat's btime line. */
-static long long boot_time(void)
+/* The boot time in Unix seconds: the wall clock less the time since boot
+ * (CLOCK_BOOTTIME), so no /proc/stat is needed (the shipped unit's
+ * ProcSubset=pid hides it). */
+static double boot_time(void)
 {
-    char line[256];
-    long long btime = -1;
-    FILE *f = fopen("/proc/stat", "r");
+    struct timespec real, boot;
 
-    if (f == NULL)
+    if (clock_gettime(CLOCK_REALTIME, &real) != 0 ||
+        clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
         return -1;
-    while (fgets(line, sizeof(line), f) != NULL) {
-        if (sscanf(line, "btime %lld", &btime) == 1)
-            break;
-    }
-    fclose(f);
-    return btime;
+    return (double)(real.tv_sec - boot.tv_sec) +
+           (double)(real.tv_nsec - boot.tv_nsec) / 1e9;
 }
 
 /* Entries of /proc/self/fd, less the one reading it. */
@@ -95,7 +92,7 @@ static void sample_proc(struct proc_sample *p)
     unsigned long long utime, stime, start;
     long long pages;
     long ticks = sysconf(_SC_CLK_TCK), page = sysconf(_SC_PAGESIZE);
-    long long btime = boot_time();
+    double btime = boot_time();
     size_t n;
     FILE *f;
 
@@ -115,7 +112,7 @@ static void sample_proc(struct proc_sample *p)
                    &utime, &stime, &start) == 3) {
             p->cpu_seconds = (double)(utime + stime) / (double)ticks;
             if (btime >= 0)
-                p->start_time = (double)btime + (double)start / (double)ticks;
+                p->start_time = btime + (double)start / (double)ticks;
         }
     }
     f = fopen("/proc/self/statm", "r");

@@ -21,7 +21,9 @@ route_and_profiles() {
         "secrets_file = $SB_TMP/flask.sec" "subject_field = _user_id" \
         "[profile.new]" "format = gorilla" "cookie_name = gsess" \
         "hash_keys_file = $SB_TMP/gorilla.sec" "subject_field = user_id" \
-        "subject_type = int"
+        "subject_type = int" \
+        "[profile.node]" "format = express" "secrets_file = $SB_TMP/express.sec" \
+        "subject_field = user_id"
 }
 
 # ---- config: clear errors, env overrides --------------------------------
@@ -73,6 +75,8 @@ metric() {
     curl -s "$SB_URL/metrics" | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
 }
 shadow() { metric "sessionbridge_shadow_total{result=\"$1\"}"; }
+# reloads_at_least N: the daemon has logged N reloads.
+reloads_at_least() { [ "$(grep -c '"configuration reloaded"' "$SB_TMP/daemon.log")" -ge "$1" ]; }
 
 # ---- shadow ---------------------------------------------------------------
 agree_cookie=$(legacy_cookie alice '{"cart":"apple,pear","n":3,"flags":{"beta":true}}')
@@ -106,6 +110,17 @@ login dave '{"cart":"fig"}'
 auth "$(cookie new)"
 check "a new-format request is not shadow-checked" "2 2 1" "$(shadow agree) $(shadow disagree) $(shadow cannot_encode)"
 
+# A new format whose data lives in a framework record (express): the record
+# is built and parsed in memory, nothing is written for the check.
+sb_write_config "$SB_TMP/sb.ini" "$(route_and_profiles 'shadow = on' | sed 's/^new = new$/new = node/; s/^mint = new$/mint = node/')"
+kill -HUP "$SB_DAEMON_PID"
+SB_WAIT=300 sb_wait_for reloads_at_least 1
+auth "$(legacy_cookie henry '{"cart":"lime","n":2}')"
+check "shadow against express (a record format): agree" "3 2 1" "$(shadow agree) $(shadow disagree) $(shadow cannot_encode)"
+sb_write_config "$SB_TMP/sb.ini" "$(route_and_profiles 'shadow = on')"
+kill -HUP "$SB_DAEMON_PID"
+SB_WAIT=300 sb_wait_for reloads_at_least 2
+
 # ---- auth_requests_total: backend, presented, result ----------------------
 req() { metric "sessionbridge_auth_requests_total{backend=\"$1\",presented=\"$2\",result=\"$3\"}"; }
 login erin '{}'
@@ -136,7 +151,7 @@ check "credentials_total{op=auth}: each valid credential of a request counts for
 # ---- retire -----------------------------------------------------------------
 sb_write_config "$SB_TMP/sb.ini" "$(route_and_profiles 'retire = legacy')"
 kill -HUP "$SB_DAEMON_PID"
-SB_WAIT=300 sb_wait_for grep -q '"configuration reloaded"' "$SB_TMP/daemon.log"
+SB_WAIT=300 sb_wait_for reloads_at_least 3
 expiry='session=; Path=/shop; Domain=shop.example; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly'
 login frank '{"cart":"plum"}'
 legacy_frank=$(cookie legacy)

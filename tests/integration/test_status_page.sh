@@ -6,7 +6,7 @@
 # and progress chart, fit a phone's width, and log no console error,
 # exception or failed load; then the same at desktop width, with a
 # screenshot (SB_STATUS_SCREENSHOT=PATH keeps it, e.g. docs/status-page.png).
-# Costs about 25 s.
+# Costs about 30 s idle, up to 60 s on a busy 2-core machine.
 . "$(dirname "$0")/../harness/lib.sh"
 . "$(dirname "$0")/../harness/api.sh"
 

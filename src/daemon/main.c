@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grpc_module.h"
 #include "http/http.h"
 #include "http/metrics.h"
 #include "sessionbridge/cache.h"
 #include "sessionbridge/config.h"
-#include "sessionbridge/grpc_server.h"
 #include "sessionbridge/invalidation.h"
 #include "sessionbridge/log.h"
 #include "sessionbridge/progress.h"
@@ -51,16 +51,22 @@ static void write_port_file(const char *path, unsigned port)
     fclose(f);
 }
 
-/* Starts the gRPC listener of [grpc] listen and logs where it listens;
- * -1 after logging why it cannot. */
-static int start_grpc(const struct sb_config *cfg, struct sb_grpc_server **out)
+/* Loads the gRPC module and starts the listener of [grpc] listen, and
+ * logs where it listens; -1 after logging why it cannot. */
+static int start_grpc(const struct sb_config *cfg, struct sb_grpc_module *m,
+                      struct sb_grpc_server **out)
 {
     struct sb_err err = {0};
     char port[16], threads[16];
     unsigned bound = 0;
 
-    *out = sb_grpc_start(cfg, sb_live_config, sb_live_thread_release, &bound,
-                         &err);
+    if (sb_grpc_module_load(m, &err) != 0) {
+        sb_log(SB_LOG_ERROR, "cannot start the gRPC listener", "reason",
+               err.msg, NULL);
+        return -1;
+    }
+    *out = m->start(cfg, sb_live_config, sb_live_thread_release, &bound,
+                    &err);
     if (*out == NULL) {
         sb_log(SB_LOG_ERROR, "cannot start the gRPC listener", "reason",
                err.msg, NULL);
@@ -121,6 +127,7 @@ int main(int argc, char **argv)
     struct sb_config *cfg;
     struct sb_err err = {0};
     struct sb_http_server *srv;
+    struct sb_grpc_module grpc_module;
     struct sb_grpc_server *grpc = NULL;
     sigset_t sigs;
     unsigned port = 0, drain;
@@ -142,6 +149,12 @@ int main(int argc, char **argv)
     }
     if (sb_config_load(path, &cfg, &err) != 0) {
         fprintf(stderr, "sessionbridge: %s\n", err.msg);
+        return 1;
+    }
+    if (check_only && cfg->grpc_listen_host != NULL &&
+        sb_grpc_module_load(&grpc_module, &err) != 0) {
+        fprintf(stderr, "sessionbridge: %s\n", err.msg);
+        sb_config_unref(cfg);
         return 1;
     }
     if (check_only) {
@@ -184,7 +197,7 @@ int main(int argc, char **argv)
     }
     sb_live_install(cfg);
     if (cfg->grpc_listen_host != NULL &&
-        start_grpc(sb_live_config(), &grpc) != 0) {
+        start_grpc(sb_live_config(), &grpc_module, &grpc) != 0) {
         sb_http_stop(srv, 0);
         sb_live_shutdown();
         return 1;
@@ -210,9 +223,10 @@ int main(int argc, char **argv)
     sb_log(SB_LOG_INFO, "stopping: draining requests in flight", "signal",
            sig == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
     if (grpc != NULL)
-        sb_grpc_drain_begin(grpc);
+        grpc_module.drain_begin(grpc);
     sb_http_stop(srv, drain);
-    sb_grpc_stop(grpc, drain);
+    if (grpc != NULL)
+        grpc_module.stop(grpc, drain);
     sb_invalidation_stop();
     sb_progress_stop();
     sb_cache_shutdown();

@@ -115,10 +115,16 @@ int sb_redis_discard(struct sb_redis *r, size_t n, struct sb_err *err);
  * else -1 with SB_ERR_STORE naming what is not. */
 int sb_redis_ping(struct sb_redis *r, struct sb_err *err);
 
-/* After a write that must survive a failover (a revocation): when
- * conf->wait_replicas > 0, WAIT wait_replicas wait_timeout_ms on every
- * connection used since the last call (standalone / sentinel: the one
- * connection; cluster: each node written to).  0 when enough replicas
+/* Before the writes of an operation that must survive a failover (a
+ * revocation): from here on sb_redis_wait_acked covers these writes only
+ * (cluster mode: the nodes written to from now). */
+void sb_redis_wait_begin(struct sb_redis *r);
+
+/* After those writes: when conf->wait_replicas > 0, WAIT wait_replicas
+ * wait_timeout_ms on every connection written to since
+ * sb_redis_wait_begin (standalone / sentinel: the one connection;
+ * cluster: each node written to, side by side; a node written to and
+ * lost since fails it).  0 when enough replicas
  * acknowledged (or WAIT is off); else -1 with SB_ERR_STORE saying the
  * write is kept but not acknowledged (counted in
  * sb_redis_wait_short_total). */

@@ -73,6 +73,8 @@ int sb_bridge_revoke_session(struct sb_bridge *b, const struct sb_session *s,
     struct sb_redis *r = sb_bridge_store(b, err);
     const char *sid = s->sid;
 
+    if (r != NULL)
+        sb_redis_wait_begin(r);
     if (r == NULL ||
         sb_store_revoke(r, b->cfg->prefix, s, now,
                         sb_store_max_lifetime(b->cfg), removed, err) != 0)
@@ -106,6 +108,7 @@ int sb_bridge_delete(struct sb_bridge *b, const char *const *sids, size_t n,
 
     if (r == NULL)
         return -1;
+    sb_redis_wait_begin(r);
     if (n == 1)
         rc = sb_store_delete(r, b->cfg->prefix, sids[0], subject, now, least,
                              removed, err);
@@ -131,6 +134,7 @@ int sb_bridge_logout(struct sb_bridge *b, const char *const *subjects,
 
     if (r == NULL)
         return -1;
+    sb_redis_wait_begin(r);
     rc = sb_store_logout_many(r, b->cfg->prefix, subjects, n, now,
                               sb_store_max_lifetime(b->cfg), removed, &sids,
                               &nsids, err);

@@ -545,6 +545,12 @@ static int wait_one(struct sb_redis *r, long long *acked, struct sb_err *err)
     return 0;
 }
 
+void sb_redis_wait_begin(struct sb_redis *r)
+{
+    if (r->conf.mode == SB_REDIS_CLUSTER)
+        sb_redis_cluster_wait_begin(r);
+}
+
 int sb_redis_wait_acked(struct sb_redis *r, struct sb_err *err)
 {
     long long acked = 0;

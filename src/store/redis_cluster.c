@@ -62,6 +62,7 @@ struct sb_redis_cluster {
     unsigned char owner[SLOT_COUNT]; /* node index + 1; 0: nobody */
     bool loaded, stale, in_layout;
     bool subscribed;   /* a SUBSCRIBE was sent: reads may wait for pushes */
+    bool unconfirmed;  /* a node written to was closed before a WAIT */
     int64_t next_refresh_ms;
     unsigned refresh_backoff_ms;
     struct cl_call *q; /* calls in order, q[head .. head+len) */
@@ -292,6 +293,8 @@ static void node_close(struct sb_redis_cluster *cl, int i)
 {
     struct cl_node *nd = &cl->nodes[i];
 
+    if (nd->written)
+        cl->unconfirmed = true;
     sb_redis_conn_close(nd->c);
     nd->c = NULL;
     nd->sent = nd->received = 0;
@@ -526,6 +529,8 @@ static int apply_slots(struct sb_redis_cluster *cl,
     for (i = 0; i < old_n; i++) {
         j = find_node(cl, old[i].host, old[i].port);
         if (j < 0) {
+            if (old[i].written)
+                cl->unconfirmed = true;
             sb_redis_conn_close(old[i].c);
             continue;
         }
@@ -717,6 +722,25 @@ static int command_slot(const struct args *a)
     return (int)sb_redis_key_slot(a->p[key], a->n[key]);
 }
 
+/* False for the commands that change nothing (reads, admin, WAIT
+ * itself): a node they went to needs no WAIT after a revocation (a node
+ * without replicas would answer WAIT with 0 for a read as well). */
+static bool is_write(const struct args *a)
+{
+    static const char *const reads[] = {
+        "GET", "EXISTS", "TTL", "PTTL", "ZRANGEBYSCORE", "ZRANGE", "ZSCORE",
+        "ZCARD", "MGET", "SCAN", "MEMORY", "PING", "WAIT", "SCRIPT", "DBSIZE",
+        "INFO", "PFCOUNT", "TYPE", "STRLEN", "CLUSTER", "ROLE", "SUBSCRIBE",
+        "PUBLISH", "ASKING", "ECHO", "TIME", NULL};
+    int i;
+
+    for (i = 0; reads[i] != NULL; i++) {
+        if (arg_is(a, 0, reads[i]))
+            return false;
+    }
+    return true;
+}
+
 /* A node for a command without a key: the one that answered last, else
  * one already connected, else the first primary that accepts a
  * connection. */
@@ -758,7 +782,11 @@ static int send_to(struct sb_redis *r, int i, const char *cmd, size_t len,
     if (sb_redis_conn_append(nd->c, cmd, len, err) != 0)
         return -1;
     *pos = nd->sent++;
-    nd->written = true;
+    if (!nd->written) {
+        struct args a;
+        split_args(cmd, len, &a);
+        nd->written = is_write(&a);
+    }
     return 0;
 }
 
@@ -1130,29 +1158,62 @@ int sb_redis_cluster_ping(struct sb_redis *r, struct sb_err *err)
     return 0;
 }
 
+void sb_redis_cluster_wait_begin(struct sb_redis *r)
+{
+    size_t k;
+
+    if (r->cl == NULL)
+        return;
+    for (k = 0; k < r->cl->n; k++)
+        r->cl->nodes[k].written = false;
+    r->cl->unconfirmed = false;
+}
+
 int sb_redis_cluster_wait(struct sb_redis *r, long long *acked,
                           struct sb_err *err)
 {
     struct sb_redis_cluster *cl = router(r, err);
     char n[16], ms[16];
     const char *argv[3] = {"WAIT", n, ms};
-    size_t k;
+    size_t k, sent = 0;
 
     if (cl == NULL)
         return -1;
     snprintf(n, sizeof(n), "%u", r->conf.wait_replicas);
     snprintf(ms, sizeof(ms), "%u", r->conf.wait_timeout_ms);
     *acked = r->conf.wait_replicas;
+    if (cl->len > 0)
+        return sb_err_set(err, SB_ERR_INTERNAL, "WAIT inside a pipeline");
+    if (cl->unconfirmed) {
+        /* a write may have gone through a connection lost since */
+        cl->unconfirmed = false;
+        return sb_err_set(err, SB_ERR_STORE, "a Redis node written to was "
+                          "lost before WAIT could confirm the write");
+    }
+    /* one WAIT per node written to, all sent before the first is read:
+     * they wait side by side */
     for (k = 0; k < cl->n; k++) {
-        redisReply *rep;
+        char *cmd = NULL;
+        int len;
         if (!cl->nodes[k].written || cl->nodes[k].c == NULL)
             continue;
-        rep = command_on(r, (int)k, 3, argv, NULL, err);
         cl->nodes[k].written = false;
+        len = redisFormatCommandArgv(&cmd, 3, argv, NULL);
+        if (len < 0) {
+            abandon(cl);
+            return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+        }
+        if (queue_on(r, (int)k, cmd, (size_t)len, err) != 0)
+            return -1;
+        sent++;
+    }
+    for (k = 0; k < sent; k++) {
+        redisReply *rep = sb_redis_cluster_read(r, err);
         if (rep == NULL)
             return -1;
         if (rep->type != REDIS_REPLY_INTEGER) {
             freeReplyObject(rep);
+            abandon(cl);
             return sb_err_set(err, SB_ERR_STORE, "WAIT: unexpected reply");
         }
         if (rep->integer < *acked)

@@ -143,6 +143,7 @@ redisReply *sb_redis_cluster_commandv_primary(struct sb_redis *r, size_t i,
 int sb_redis_cluster_ping(struct sb_redis *r, struct sb_err *err);
 int sb_redis_cluster_wait(struct sb_redis *r, long long *acked,
                           struct sb_err *err);
+void sb_redis_cluster_wait_begin(struct sb_redis *r);
 
 /* The redirect of a MOVED or ASK error reply: "MOVED 3999 10.0.0.5:6379".
  * host gets the address (empty when the server left it out: the node

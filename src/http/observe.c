@@ -1,8 +1,9 @@
-/* observe.c - hands a forward-auth verdict to the access log and the
- * progress figure (observe.h). */
+/* observe.c - hands a forward-auth verdict to the access log, the
+ * progress figure and the router's split (observe.h). */
 #include "observe.h"
 
 #include "sessionbridge/progress.h"
+#include "split.h"
 
 void sb_observe_auth(struct sb_http_req *req, const struct sb_bridge_auth *a,
                      enum sb_err_code result)
@@ -10,4 +11,5 @@ void sb_observe_auth(struct sb_http_req *req, const struct sb_bridge_auth *a,
     if (a->used != NULL)
         sb_http_log_profile(req, a->used->name);
     sb_progress_note(req->cfg, a, result);
+    sb_split_note(sb_http_header(req, "X-Sessionbridge-Backend"));
 }

@@ -1,7 +1,7 @@
 /*
  * observe.h - what a forward-auth answer tells the observers: the access
- * line's profile and the migration's progress figure
- * (sessionbridge/progress.h).  Called once by the forward-auth surface
+ * line's profile, the migration's progress figure
+ * (sessionbridge/progress.h) and the router's split (split.h).  Called once by the forward-auth surface
  * after the bridge decided; no lock, no Redis.
  */
 #ifndef SB_HTTP_OBSERVE_H

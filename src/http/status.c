@@ -15,6 +15,7 @@
 #include "sessionbridge/redis.h"
 #include "sessionbridge/redis_latency.h"
 #include "sessionbridge/store_progress.h"
+#include "split.h"
 #include "status_assets.h"
 
 /* The page's own files only: no inline script or style, nothing from
@@ -139,11 +140,12 @@ static void add_progress(json_t *o, const struct sb_progress_view *v)
         "error", (json_int_t)v->flushes_failed,
         "dropped", (json_int_t)v->dropped));
     json_object_set_new(o, "split", json_pack(
-        "{s:{s:I, s:I}, s:{s:I, s:I}}",
+        "{s:{s:I, s:I}, s:{s:I, s:I}, s:o}",
         "last_minute", "new", (json_int_t)last->served_new,
         "legacy", (json_int_t)last->served_legacy,
         "last_hour", "new", (json_int_t)hour_new,
-        "legacy", (json_int_t)hour_legacy));
+        "legacy", (json_int_t)hour_legacy,
+        "backends", sb_split_json()));
     json_object_set_new(o, "minutes", minutes);
     json_object_set_new(o, "errors", errors);
     json_object_set_new(o, "served", json_integer((json_int_t)v->errors[SB_OK]));

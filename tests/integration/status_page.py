@@ -133,7 +133,7 @@ def main():
               route: { legacy: t('route-legacy'), new: t('route-new'), mint: t('route-mint'),
                        shadow: t('route-shadow'), retire: t('route-retire') },
               share: t('share'), active_any: t('active-any'), active_new: t('active-new'),
-              split_minute: t('split-minute'),
+              split_minute: t('split-minute'), backends: t('backends'),
               traffic_bars: traffic ? traffic.querySelectorAll('rect').length : 0,
               traffic_points: traffic ? Number(traffic.dataset.points || 0) : 0,
               progress_lines: progress ? progress.querySelectorAll('polyline').length : 0,

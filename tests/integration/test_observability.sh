@@ -81,6 +81,14 @@ check "status.json: progress" "4 2" "$(json_get "$sj" '["progress"]["active_user
 check "status.json: Redis answers" true "$(json_get "$sj" '["redis"]["ready"]')"
 check "status.json: config generation 1, no reload yet" "1 null" "$(json_get "$sj" '["config"]["generation"]') $(json_get "$sj" '["config"]["last_reload"]')"
 
+# The router's split as the bridge sees it (X-Sessionbridge-Backend).
+fa "${LEG[ann]}" -H 'X-Sessionbridge-Backend: legacy_app' >/dev/null
+fa "${NEW[cid]}" -H 'X-Sessionbridge-Backend: new_app' >/dev/null
+fa "${NEW[cid]}" -H 'X-Sessionbridge-Backend: new_app' >/dev/null
+fa "${NEW[cid]}" -H 'X-Sessionbridge-Backend: Bad Value!' >/dev/null
+split=$(sb_http_body GET /status.json -H "X-Bridge-Token: $ATOK" | /usr/bin/python3 -c 'import json,sys; print(" ".join("%s=%d" % (b["backend"], b["last_hour"]) for b in json.load(sys.stdin)["split"]["backends"]))')
+check "status.json: the split by backend (unsafe or absent header: unknown)" "legacy_app=1 new_app=2 unknown=7" "$split"
+
 # ---- access log ---------------------------------------------------------------
 line=$(access_line req-ann-1)
 check_match "access line: the passed request id and the profile" '"status":200.*"profile":"legacy".*"request_id":"req-ann-1"' "$line"

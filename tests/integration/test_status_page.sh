@@ -27,11 +27,11 @@ done
 for u in ann bob cid dee eve; do
     login "$u"
     case $u in
-        ann|bob|cid) c=$(cookie legacy) ;;
-        *) c=$(cookie new) ;;
+        ann|bob|cid) c=$(cookie legacy); app=legacy_app ;;
+        *) c=$(cookie new); app=new_app ;;
     esac
     for _ in 1 2 3; do
-        check "forward-auth for $u" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $c" "$SB_URL/v1/auth")"
+        check "forward-auth for $u" 200 "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $c" -H "X-Sessionbridge-Backend: $app" "$SB_URL/v1/auth")"
     done
 done
 curl -s -o /dev/null -H 'Cookie: session=forged' "$SB_URL/v1/auth"
@@ -59,6 +59,7 @@ for size in "390 844 phone" "1100 900 desktop"; do
     check "$3: no console error, exception or failed load" "[]" "$(r '["errors"]')"
     check "$3: the live route" "legacy new new off off" "$(r '["route"]["legacy"]') $(r '["route"]["new"]') $(r '["route"]["mint"]') $(r '["route"]["shadow"]') $(r '["route"]["retire"]')"
     check "$3: the version" "$version" "$(r '["version"]')"
+    check_match "$3: the router's split (by X-Sessionbridge-Backend)" '^legacy_app56\.3% of the hour \([0-9]+ in the last minute\)new_app37\.5% of the hour \([0-9]+ in the last minute\)unknown6\.3% of the hour' "$(r '["backends"]')"
     check_match "$3: the traffic chart has bars" '^[1-9][0-9]*$' "$(r '["traffic_bars"]')"
     check "$3: the progress chart has a line" 1 "$(r '["progress_lines"]')"
     check_match "$3: ... through the 30 minutes from Redis and this one (or two)" '^3[12]$' "$(r '["progress_points"]')"

@@ -104,6 +104,11 @@ function render(s) {
     const all = x.new + x.legacy;
     return all === 0 ? "no traffic" : percent(x.new / all) + " new (" + x.new + " of " + all + ")";
   };
+  const routed = s.split.backends;
+  const hourTotal = routed.reduce((n, b) => n + b.last_hour, 0);
+  rows("backends", routed.length === 0 ? [["no forward-auth yet", ""]] : routed.map(b =>
+    [b.backend, (hourTotal ? percent(b.last_hour / hourTotal) : "–") + " of the hour (" +
+      b.last_minute + " in the last minute)"]));
   text("split-minute", split(s.split.last_minute));
   text("split-hour", split(s.split.last_hour));
   const p = s.progress;

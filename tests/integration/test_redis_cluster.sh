@@ -64,13 +64,40 @@ for line in sys.stdin:
     done
 }
 
-# users PREFIX COUNT PORT: COUNT subjects PREFIX-N whose slot PORT serves.
+# users_on PREFIX COUNT PORT [BELOW]: COUNT subjects PREFIX-N whose slot
+# PORT serves (and is below BELOW), from one CLUSTER NODES.
 users_on() {
-    local n=0 i=0 u
-    while [ "$n" -lt "$2" ]; do
-        u=$1-$i; i=$((i + 1))
-        if [ "$(owner "$(slot "{u:$u}")")" = "$3" ]; then echo "$u"; n=$((n + 1)); fi
+    local p
+    for p in "${ports[@]}"; do
+        redis-cli -p "$p" ping >/dev/null 2>&1 && break
     done
+    redis-cli -p "$p" cluster nodes | python3 -c '
+import sys
+prefix, count, port = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+below = int(sys.argv[4]) if len(sys.argv) > 4 else 16384
+mine = set()
+for line in sys.stdin:
+    f = line.split()
+    if "master" not in f[2] or "fail" in f[2] or f[1].split("@")[0].split(":")[1] != port:
+        continue
+    for r in f[8:]:
+        if not r.startswith("["):
+            a, _, b = r.partition("-")
+            mine.update(range(int(a), int(b or a) + 1))
+def slot(k):
+    crc = 0
+    for c in k.encode():
+        crc ^= c << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) & 0xffff if crc & 0x8000 else (crc << 1) & 0xffff
+    return crc % 16384
+i = n = 0
+while n < count and i < 100000:
+    u = "%s-%d" % (prefix, i); i += 1
+    s = slot("u:" + u)
+    if s in mine and s < below:
+        print(u); n += 1
+' "$1" "$2" "$3" "${4-16384}"
 }
 
 # ---- the cluster -------------------------------------------------------------
@@ -355,7 +382,7 @@ src=${prim[0]}; dst=${prim[1]}
 first=$(redis-cli -p "$src" cluster nodes | awk '$3 ~ /myself/ {print $9}' | cut -d- -f1)
 src_id=$(redis-cli -p "$src" cluster myid); dst_id=$(redis-cli -p "$dst" cluster myid)
 # two users in the 200 lowest slots of src (redis-cli moves those first)
-mapfile -t rusers < <(i=0; n=0; while [ $n -lt 2 ]; do u=rs-$i; i=$((i + 1)); s=$(slot "{u:$u}"); if [ "$(owner "$s")" = "$src" ] && [ "$s" -lt $((first + 200)) ]; then echo "$u"; n=$((n + 1)); fi; done)
+mapfile -t rusers < <(users_on rs 2 "$src" $((first + 200)))
 load_args=()
 for u in "${rusers[@]}" "${lusers[2]}" "${lusers[3]}"; do login "$u" '{}' 3600; load_args+=("$u=$(cookie legacy)"); done
 moved_before=$(metric "$SB_URL" sessionbridge_redis_redirects_total'{kind="moved"}')

@@ -28,6 +28,8 @@
 #define BACKOFF_MIN_MS 50
 #define BACKOFF_MAX_MS 1000
 #define ARGS_SEEN 4       /* arguments the router looks at */
+#define MAP_MAX_AGE_MS 60000 /* a map is reloaded at least this often, to
+                              * learn of replicas that joined since */
 
 /* One node the handle knows: its address, role in the last map, and the
  * connection with how many replies were asked for and read on it (a
@@ -64,6 +66,7 @@ struct sb_redis_cluster {
     bool subscribed;   /* a SUBSCRIBE was sent: reads may wait for pushes */
     bool unconfirmed;  /* a node written to was closed before a WAIT */
     int64_t next_refresh_ms;
+    int64_t loaded_ms;     /* when the map was loaded */
     unsigned refresh_backoff_ms;
     struct cl_call *q; /* calls in order, q[head .. head+len) */
     size_t head, len, cap;
@@ -582,6 +585,7 @@ static int refresh(struct sb_redis *r, struct sb_err *err)
     }
     note_view(v, n);
     cl->loaded = true;
+    cl->loaded_ms = sb_redis_now_ms();
     cl->stale = false;
     cl->refresh_backoff_ms = BACKOFF_MIN_MS;
     cl->last = -1;
@@ -622,6 +626,8 @@ int sb_redis_cluster_ensure(struct sb_redis *r, struct sb_err *err)
 
     if (cl == NULL)
         return -1;
+    if (cl->loaded && sb_redis_now_ms() - cl->loaded_ms > MAP_MAX_AGE_MS)
+        cl->stale = true;
     if (cl->len > 0 || cl->in_layout || (cl->loaded && !cl->stale))
         return 0;
     if (sb_redis_now_ms() < cl->next_refresh_ms)

@@ -118,7 +118,8 @@ for i in 0 1 2 3 4 5; do
     ports+=("$p"); bus_of[$p]=$b
     start_node "$p" "$b"
 done
-redis-cli --cluster create $(printf '127.0.0.1:%s ' "${ports[@]}") \
+addrs=(); for p in "${ports[@]}"; do addrs+=("127.0.0.1:$p"); done
+redis-cli --cluster create "${addrs[@]}" \
     --cluster-replicas 1 --cluster-yes >"$SB_TMP/create.log" 2>&1 ||
     { echo "cluster create failed"; cat "$SB_TMP/create.log"; exit 1; }
 cluster_ok() { # every node says cluster_state:ok, knows 6 nodes, and

@@ -54,6 +54,14 @@ bool sb_cache_active(void);
  * empties the cache at once. */
 void sb_cache_set_subscribed(bool subscribed);
 
+/* The invalidation feed's socket (-1: none to watch) and whether its
+ * reader holds messages it has not applied yet.  A lookup misses while
+ * the socket has unread bytes or the reader is busy: a revocation Redis
+ * has already sent this process is never answered from the cache, even
+ * when the subscriber thread has not run yet (a loaded machine). */
+void sb_cache_set_feed(int fd);
+void sb_cache_feed_busy(bool busy);
+
 /* A miss's ticket, taken before it asks the store (0: do not keep the
  * answer, the cache is not active). */
 uint64_t sb_cache_ticket(void);

@@ -104,6 +104,13 @@ int sb_redis_append(struct sb_redis *r, int argc, const char **argv,
                     const size_t *argvlen, struct sb_err *err);
 redisReply *sb_redis_read(struct sb_redis *r, struct sb_err *err);
 
+/* For a connection that only reads (the cache's invalidation subscriber):
+ * its socket, -1 when there is none to watch (not connected, or cluster
+ * mode, where the handle spans nodes), and whether a reply is already
+ * buffered, so that sb_redis_read will not wait for the socket. */
+int sb_redis_fd(const struct sb_redis *r);
+bool sb_redis_buffered(const struct sb_redis *r);
+
 /* Reads and frees the next n replies of the pipeline (replies nobody
  * needs, or what a pipeline cut short still owes, so the connection stays
  * in step).  Stops at the first failure: -1 with SB_ERR_STORE in err (err

@@ -7,6 +7,7 @@
  * invalidation bumps, so a miss's answer that raced one is not kept. */
 #include "sessionbridge/cache.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -64,6 +65,8 @@ static uint64_t seed;
 static atomic_bool subscribed;
 static atomic_uint_fast64_t generation = 1;
 static atomic_ulong hits, misses, invalidations, held, subscriptions;
+static atomic_int feed_fd = -1;
+static atomic_bool feed_busy;
 
 /* A 64-bit hash of data with the process's seed: multiply-xorshift over
  * 8-byte words.  Only credentials that verified are ever stored, so
@@ -286,6 +289,33 @@ uint64_t sb_cache_ticket(void)
     return atomic_load_explicit(&generation, memory_order_acquire);
 }
 
+void sb_cache_set_feed(int fd)
+{
+    atomic_store_explicit(&feed_fd, fd, memory_order_release);
+}
+
+void sb_cache_feed_busy(bool busy)
+{
+    atomic_store_explicit(&feed_busy, busy, memory_order_seq_cst);
+}
+
+/* True when the feed may hold an invalidation not applied yet: bytes on
+ * its socket (or the socket in error), else its reader busy.  In that
+ * order: the subscriber marks itself busy before it reads the socket. */
+static bool feed_pending(void)
+{
+    struct pollfd p;
+
+    p.fd = atomic_load_explicit(&feed_fd, memory_order_acquire);
+    if (p.fd < 0)
+        return false;
+    p.events = POLLIN;
+    p.revents = 0;
+    if (poll(&p, 1, 0) != 0)
+        return true;
+    return atomic_load_explicit(&feed_busy, memory_order_seq_cst);
+}
+
 bool sb_cache_lookup(const struct sb_config *cfg, unsigned kind,
                      const char *key, size_t len,
                      const struct sb_codec_ctx *ctx, struct sb_session *out,
@@ -299,6 +329,10 @@ bool sb_cache_lookup(const struct sb_config *cfg, unsigned kind,
 
     if (!sb_cache_active())
         return false;
+    if (feed_pending()) {
+        atomic_fetch_add_explicit(&misses, 1, memory_order_relaxed);
+        return false;
+    }
     context_of(ctx, &c);
     h = key_hash(kind, key, len, &c);
     sh = &shards[h % SHARDS];

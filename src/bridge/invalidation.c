@@ -5,6 +5,8 @@
  * after READ_TIMEOUT_MS without a message: a silent channel is a gap. */
 #include "sessionbridge/invalidation.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -53,6 +55,22 @@ static bool is_message(const redisReply *rep)
            rep->element[2]->type == REDIS_REPLY_STRING;
 }
 
+/* Waits until the subscriber's socket fd is readable; -1 with err when
+ * READ_TIMEOUT_MS pass without a byte (not even a heartbeat: a gap). */
+static int wait_readable(int fd, struct sb_err *err)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    int n;
+
+    do
+        n = poll(&p, 1, READ_TIMEOUT_MS);
+    while (n < 0 && errno == EINTR);
+    if (n > 0)
+        return 0;
+    return sb_err_set(err, SB_ERR_STORE, n == 0 ? "no message or heartbeat "
+                      "within the read timeout" : "poll failed");
+}
+
 /* One subscription: SUBSCRIBE, then messages until a read fails (the
  * connection dropped, or nothing came within the read timeout, not even
  * a heartbeat) or the config is reloaded.  The cache serves only in
@@ -64,6 +82,7 @@ static void subscribe_once(const struct sb_config *cfg)
     struct sb_err err = {0};
     struct sb_redis *r;
     redisReply *rep;
+    int fd;
 
     if (sb_store_key_channel(cfg->prefix, channel, sizeof(channel), &err) != 0)
         return;
@@ -81,17 +100,26 @@ static void subscribe_once(const struct sb_config *cfg)
         goto out_free;
     }
     freeReplyObject(rep);
+    fd = sb_redis_fd(r);
+    sb_cache_feed_busy(false);
+    sb_cache_set_feed(fd);
     sb_cache_set_subscribed(true);
     sb_log(SB_LOG_INFO, "cache: subscribed to invalidations", "channel",
            channel, NULL);
     while (!atomic_load(&stopping) && config_of() == cfg) {
+        if (fd >= 0 && !sb_redis_buffered(r) && wait_readable(fd, &err) != 0)
+            break;
+        sb_cache_feed_busy(true); /* before the bytes leave the socket */
         if ((rep = sb_redis_read(r, &err)) == NULL)
             break;
         if (is_message(rep))
             apply(rep->element[2]->str, rep->element[2]->len);
         freeReplyObject(rep);
+        if (!sb_redis_buffered(r))
+            sb_cache_feed_busy(false);
     }
     sb_cache_set_subscribed(false);
+    sb_cache_set_feed(-1);
     if (!atomic_load(&stopping))
         sb_log(SB_LOG_WARN, "cache: invalidation subscription lost; "
                "serving from Redis until it is back", "reason", err.msg,

@@ -368,6 +368,19 @@ redisReply *sb_redis_read(struct sb_redis *r, struct sb_err *err)
     return check_reply(r, rep, err);
 }
 
+int sb_redis_fd(const struct sb_redis *r)
+{
+    if (r->conf.mode == SB_REDIS_CLUSTER || r->c == NULL)
+        return -1;
+    return sb_redis_conn_fd(r->c);
+}
+
+bool sb_redis_buffered(const struct sb_redis *r)
+{
+    return r->conf.mode != SB_REDIS_CLUSTER && r->c != NULL &&
+           sb_redis_conn_buffered(r->c);
+}
+
 int sb_redis_append(struct sb_redis *r, int argc, const char **argv,
                     const size_t *argvlen, struct sb_err *err)
 {

@@ -343,6 +343,17 @@ redisReply *sb_redis_conn_read(struct sb_redis_conn *c, struct sb_err *err)
     }
 }
 
+int sb_redis_conn_fd(const struct sb_redis_conn *c)
+{
+    return c->fd;
+}
+
+bool sb_redis_conn_buffered(const struct sb_redis_conn *c)
+{
+    return c->reader->len > c->reader->pos ||
+           (c->ssl != NULL && SSL_pending(c->ssl) > 0);
+}
+
 redisReply *sb_redis_conn_command(struct sb_redis_conn *c, int argc,
                                   const char **argv, const size_t *argvlen,
                                   struct sb_err *err)

@@ -50,6 +50,11 @@ int sb_redis_conn_append(struct sb_redis_conn *c, const char *cmd, size_t len,
  * connection or a protocol error: the connection is then unusable. */
 redisReply *sb_redis_conn_read(struct sb_redis_conn *c, struct sb_err *err);
 
+/* c's socket, and whether a reply is already buffered (bytes in the reply
+ * reader, or decrypted TLS bytes) so that reading it does not wait. */
+int sb_redis_conn_fd(const struct sb_redis_conn *c);
+bool sb_redis_conn_buffered(const struct sb_redis_conn *c);
+
 /* One command, argv form (argvlen NULL: strlen of each): append + read. */
 redisReply *sb_redis_conn_command(struct sb_redis_conn *c, int argc,
                                   const char **argv, const size_t *argvlen,

@@ -2,10 +2,12 @@
  * compare the exact credential bytes and request context; invalidation
  * by sid and by owner drops exactly the entries they name; the entry and
  * byte bounds hold; an answer that raced an invalidation or arrived while
- * unsubscribed is not kept. */
+ * unsubscribed is not kept; nothing is served while the invalidation feed
+ * holds bytes or messages not applied yet. */
 #include <check.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sessionbridge/cache.h"
 #include "sessionbridge/config.h"
@@ -199,6 +201,35 @@ START_TEST(test_races_and_subscription)
 }
 END_TEST
 
+START_TEST(test_feed_pending)
+{
+    int fds[2];
+    char c;
+
+    ck_assert_int_eq(pipe(fds), 0);
+    start(1000, 1 << 24);
+    put("frank-1", "UA", "frank", "sid-f", 10);
+    sb_cache_set_feed(fds[0]);
+    ck_assert(hit("frank-1", "UA", "frank"));
+    /* bytes on the socket: maybe a revocation, not read yet */
+    ck_assert_int_eq(write(fds[1], "x", 1), 1);
+    ck_assert(!hit("frank-1", "UA", "frank"));
+    /* read, but not applied yet */
+    sb_cache_feed_busy(true);
+    ck_assert_int_eq(read(fds[0], &c, 1), 1);
+    ck_assert(!hit("frank-1", "UA", "frank"));
+    sb_cache_feed_busy(false);
+    ck_assert(hit("frank-1", "UA", "frank"));
+    /* the feed's socket closed under us: not served */
+    close(fds[1]);
+    ck_assert(!hit("frank-1", "UA", "frank"));
+    sb_cache_set_feed(-1);
+    ck_assert(hit("frank-1", "UA", "frank"));
+    close(fds[0]);
+    sb_cache_shutdown();
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
     Suite *s = suite_create("cache");
@@ -208,6 +239,7 @@ static Suite *cache_suite(void)
     tcase_add_test(tc, test_invalidate_sid_and_owner);
     tcase_add_test(tc, test_bounds);
     tcase_add_test(tc, test_races_and_subscription);
+    tcase_add_test(tc, test_feed_pending);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -440,7 +440,9 @@ static void node_lost(struct sb_redis *r, int i)
 
 /* ---- the slot map ---------------------------------------------------------- */
 
-/* Asks host:port for CLUSTER SLOTS on a connection of its own. */
+/* Asks host:port for CLUSTER SLOTS on a connection of its own: -1 when
+ * it cannot be reached, -2 when it answered something else than a map
+ * (not a cluster node, no slots yet). */
 static int ask_slots(struct sb_redis *r, const char *host, unsigned port,
                      struct sb_redis_slot_range **v, size_t *n,
                      struct sb_err *err)
@@ -461,10 +463,22 @@ static int ask_slots(struct sb_redis *r, const char *host, unsigned port,
     if (rc == 0 && *n == 0) {
         free(*v);
         *v = NULL;
-        rc = sb_err_set(err, SB_ERR_STORE, "Redis node %.64s:%u serves no "
-                        "slots (is the cluster created?)", host, port);
+        sb_err_set(err, SB_ERR_STORE, "Redis node %.64s:%u serves no slots "
+                   "(is the cluster created?)", host, port);
+        return -2;
     }
-    return rc;
+    return rc == 0 ? 0 : -2;
+}
+
+/* Keeps in why the most telling failure: a node that answered without
+ * a map says more than one that could not be reached. */
+static void keep_why(int rc, const struct sb_err *one, struct sb_err *why,
+                     bool *answered)
+{
+    if (rc == -2 || !*answered) {
+        *why = *one;
+        *answered = rc == -2 || *answered;
+    }
 }
 
 /* The map from the first node that answers: the nodes this handle is
@@ -473,9 +487,10 @@ static int fetch_slots(struct sb_redis *r, struct sb_redis_slot_range **v,
                        size_t *n, struct sb_err *err)
 {
     struct sb_redis_cluster *cl = r->cl;
-    struct sb_err last = {0};
+    struct sb_err last = {0}, one = {0};
+    bool answered = false;
     size_t i;
-    int pass;
+    int pass, rc;
 
     int64_t t = sb_redis_now_ms();
 
@@ -485,18 +500,21 @@ static int fetch_slots(struct sb_redis *r, struct sb_redis_slot_range **v,
             if ((nd->c != NULL) != (pass == 0) ||
                 (pass == 1 && t < nd->next_attempt_ms))
                 continue;
-            if (ask_slots(r, nd->host, nd->port, v, n, &last) == 0)
+            if ((rc = ask_slots(r, nd->host, nd->port, v, n, &one)) == 0)
                 return 0;
+            keep_why(rc, &one, &last, &answered);
         }
     }
     for (i = 0; i < r->conf.node_count; i++) {
         const struct sb_redis_node *s = &r->conf.nodes[i];
-        if (find_node(cl, s->host, s->port) < 0 &&
-            ask_slots(r, s->host, s->port, v, n, &last) == 0)
+        if (find_node(cl, s->host, s->port) >= 0)
+            continue;
+        if ((rc = ask_slots(r, s->host, s->port, v, n, &one)) == 0)
             return 0;
+        keep_why(rc, &one, &last, &answered);
     }
-    return sb_err_set(err, SB_ERR_STORE, "Redis Cluster: no node answered "
-                      "CLUSTER SLOTS (last: %.160s)", last.msg);
+    return sb_err_set(err, SB_ERR_STORE, "Redis Cluster: no node gave a slot "
+                      "map (%.180s)", last.msg);
 }
 
 /* Rebuilds nodes[] and owner[] from ranges v[0..n): primaries in the

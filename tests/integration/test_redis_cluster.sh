@@ -426,6 +426,13 @@ api GET /v1/users/erin/sessions
 check "and after the move" "200 $erin_sid" "$API_STATUS $(jget '["sessions"][0]["sid"]')"
 check "/ready at the end" 200 "$(sb_http_status GET /ready)"
 
+# cluster mode pointed at a server that is not a cluster node: a clear error
+sb_start_redis
+printf '[redis]\nmode = cluster\nnodes = 127.0.0.1:%s\n' "$SB_REDIS_PORT" >"$SB_TMP/plain.ini"
+out=$("$SB_CTL" -c "$SB_TMP/plain.ini" sessions list 2>&1); rc=$?
+check "sessionbridgectl against a non-cluster Redis: exit 3" 3 "$rc"
+check_match "... saying why" 'no node gave a slot map \(CLUSTER SLOTS: unexpected reply: ERR This instance has cluster support disabled\)' "$out"
+
 kill -TERM "$PID_B"; wait "$PID_B"; rc=$?
 check "bridge B exits 0" 0 "$rc"
 check "no sanitizer report from B" "" "$(grep -E -m3 'AddressSanitizer|LeakSanitizer|runtime error' "$SB_TMP/daemon_b.log")"

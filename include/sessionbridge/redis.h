@@ -105,9 +105,10 @@ int sb_redis_append(struct sb_redis *r, int argc, const char **argv,
 redisReply *sb_redis_read(struct sb_redis *r, struct sb_err *err);
 
 /* For a connection that only reads (the cache's invalidation subscriber):
- * its socket, -1 when there is none to watch (not connected, or cluster
- * mode, where the handle spans nodes), and whether a reply is already
- * buffered, so that sb_redis_read will not wait for the socket. */
+ * its socket, -1 when there is none to watch (not connected; in cluster
+ * mode, no subscription made yet: the socket is the node's the SUBSCRIBE
+ * went to), and whether a reply is already buffered, so that
+ * sb_redis_read will not wait for the socket. */
 int sb_redis_fd(const struct sb_redis *r);
 bool sb_redis_buffered(const struct sb_redis *r);
 

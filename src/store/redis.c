@@ -368,17 +368,26 @@ redisReply *sb_redis_read(struct sb_redis *r, struct sb_err *err)
     return check_reply(r, rep, err);
 }
 
+/* The connection a subscription reads from: the one connection, or in
+ * cluster mode the node's the SUBSCRIBE went to. */
+static const struct sb_redis_conn *reading_conn(const struct sb_redis *r)
+{
+    return r->conf.mode == SB_REDIS_CLUSTER ? sb_redis_cluster_subscription(r)
+                                            : r->c;
+}
+
 int sb_redis_fd(const struct sb_redis *r)
 {
-    if (r->conf.mode == SB_REDIS_CLUSTER || r->c == NULL)
-        return -1;
-    return sb_redis_conn_fd(r->c);
+    const struct sb_redis_conn *c = reading_conn(r);
+
+    return c != NULL ? sb_redis_conn_fd(c) : -1;
 }
 
 bool sb_redis_buffered(const struct sb_redis *r)
 {
-    return r->conf.mode != SB_REDIS_CLUSTER && r->c != NULL &&
-           sb_redis_conn_buffered(r->c);
+    const struct sb_redis_conn *c = reading_conn(r);
+
+    return c != NULL && sb_redis_conn_buffered(c);
 }
 
 int sb_redis_append(struct sb_redis *r, int argc, const char **argv,

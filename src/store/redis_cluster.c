@@ -1182,6 +1182,16 @@ int sb_redis_cluster_ping(struct sb_redis *r, struct sb_err *err)
     return 0;
 }
 
+const struct sb_redis_conn *
+sb_redis_cluster_subscription(const struct sb_redis *r)
+{
+    const struct sb_redis_cluster *cl = r->cl;
+
+    if (cl == NULL || !cl->subscribed || cl->len > 0 || cl->last < 0)
+        return NULL;
+    return cl->nodes[cl->last].c;
+}
+
 void sb_redis_cluster_wait_begin(struct sb_redis *r)
 {
     size_t k;

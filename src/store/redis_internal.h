@@ -150,6 +150,10 @@ int sb_redis_cluster_wait(struct sb_redis *r, long long *acked,
                           struct sb_err *err);
 void sb_redis_cluster_wait_begin(struct sb_redis *r);
 
+/* After a SUBSCRIBE: the connection its messages come on, else NULL. */
+const struct sb_redis_conn *
+sb_redis_cluster_subscription(const struct sb_redis *r);
+
 /* The redirect of a MOVED or ASK error reply: "MOVED 3999 10.0.0.5:6379".
  * host gets the address (empty when the server left it out: the node
  * that answered).  -1 when str is not a well-formed redirect. */

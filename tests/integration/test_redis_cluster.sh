@@ -374,7 +374,7 @@ inv=$(metric "$URL_B" sessionbridge_cache_invalidations_total)
 api DELETE "/v1/sessions/$late_sid"
 check "revoke on A after the failover" 200 "$API_STATUS"
 SB_WAIT=100 sb_wait_for sh -c "[ \$(curl -s '$URL_B/metrics' | awk '\$1 == \"sessionbridge_cache_invalidations_total\" {print \$2}') -gt $inv ]"
-check "B applied the invalidation and refuses the credential" 401 "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $late_cookie" "$URL_B/v1/auth")"
+check "B applied the invalidation and refuses the credential" 401 "$(SB_URL=$URL_B auth_after_503 "$late_cookie")"
 SB_WAIT=300 sb_wait_for cluster_ok "${ports[@]}"
 
 # ---- resharding under load -------------------------------------------------------

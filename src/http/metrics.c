@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "backend_label.h"
 #include "http.h"
 #include "sessionbridge/cache.h"
 #include "sessionbridge/ratelimit.h"
@@ -37,19 +38,13 @@ struct label_slot {
     atomic_ulong results[SB_ERR__COUNT];
 };
 
-/* sessionbridge_auth_requests_total: a backend slot per label value (the
- * first SB_METRICS_BACKENDS_MAX names seen, then "unknown" and "other"),
- * counts per presented value and result (the error codes, then
+/* sessionbridge_auth_requests_total: counts per backend slot
+ * (backend_label.h), presented value and result (the error codes, then
  * "minted"). */
-#define BACKEND_UNKNOWN SB_METRICS_BACKENDS_MAX
-#define BACKEND_OTHER (SB_METRICS_BACKENDS_MAX + 1)
 #define AUTH_MINTED SB_ERR__COUNT
 
-static char backend_names[SB_METRICS_BACKENDS_MAX]
-                         [SB_METRICS_BACKEND_LEN_MAX + 1];
-static atomic_size_t backend_count; /* names published */
-static atomic_ulong auth_requests[SB_METRICS_BACKENDS_MAX + 2]
-                                 [SB_PRESENTED_COUNT][SB_ERR__COUNT + 1];
+static atomic_ulong auth_requests[SB_BACKEND_SLOTS][SB_PRESENTED_COUNT]
+                                 [SB_ERR__COUNT + 1];
 static atomic_ulong shadow_verdicts[SB_SHADOW_CANNOT_ENCODE + 1];
 
 static struct label_slot cred_slots[SB_METRICS_LABEL_SLOTS];
@@ -137,50 +132,6 @@ void sb_metrics_credential(const char *op, const char *profile,
     atomic_fetch_add_explicit(&s->results[result], 1, memory_order_relaxed);
 }
 
-/* True when v is a label value a router may set: 1 to
- * SB_METRICS_BACKEND_LEN_MAX bytes of [a-z0-9_-]. */
-static bool backend_label_ok(const char *v)
-{
-    size_t n = 0;
-
-    for (; v[n] != '\0'; n++) {
-        char c = v[n];
-        if (n == SB_METRICS_BACKEND_LEN_MAX ||
-            !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-'))
-            return false;
-    }
-    return n > 0;
-}
-
-/* The backend slot of header value v: its own (claimed under the lock
- * the first time; lookups read published names without it), "unknown"
- * for a missing or unsafe value, "other" once every slot is taken. */
-static size_t backend_slot(const char *v)
-{
-    size_t i, n;
-
-    if (v == NULL || !backend_label_ok(v))
-        return BACKEND_UNKNOWN;
-    n = atomic_load_explicit(&backend_count, memory_order_acquire);
-    for (i = 0; i < n; i++) {
-        if (strcmp(backend_names[i], v) == 0)
-            return i;
-    }
-    pthread_mutex_lock(&slot_lock);
-    n = atomic_load_explicit(&backend_count, memory_order_relaxed);
-    for (i = 0; i < n && strcmp(backend_names[i], v) != 0; i++)
-        ;
-    if (i == n && n < SB_METRICS_BACKENDS_MAX) {
-        snprintf(backend_names[n], sizeof(backend_names[n]), "%s", v);
-        atomic_store_explicit(&backend_count, n + 1, memory_order_release);
-    } else if (i == n) {
-        i = BACKEND_OTHER;
-    }
-    pthread_mutex_unlock(&slot_lock);
-    return i;
-}
-
 void sb_metrics_auth_request(const char *backend,
                              enum sb_bridge_presented presented,
                              enum sb_err_code result, bool minted)
@@ -189,7 +140,7 @@ void sb_metrics_auth_request(const char *backend,
 
     if ((unsigned)presented >= SB_PRESENTED_COUNT || r > AUTH_MINTED)
         return;
-    atomic_fetch_add_explicit(&auth_requests[backend_slot(backend)][presented]
+    atomic_fetch_add_explicit(&auth_requests[sb_backend_slot(backend)][presented]
                                             [r],
                               1, memory_order_relaxed);
 }
@@ -320,7 +271,6 @@ static int render_slots(struct sb_buf *out, struct label_slot *slots,
  * sessionbridge_shadow_total (every verdict, zeros too). */
 static int render_migration(struct sb_buf *out)
 {
-    size_t n = atomic_load_explicit(&backend_count, memory_order_acquire);
     size_t k, p, r;
     int v, rc = 0;
 
@@ -329,11 +279,8 @@ static int render_migration(struct sb_buf *out)
         "backend (X-Sessionbridge-Backend), the route formats presented "
         "and the result.\n"
         "# TYPE sessionbridge_auth_requests_total counter\n");
-    for (k = 0; k < SB_METRICS_BACKENDS_MAX + 2; k++) {
-        const char *name = k == BACKEND_UNKNOWN ? "unknown"
-                           : k == BACKEND_OTHER ? "other"
-                           : k < n              ? backend_names[k]
-                                                : NULL;
+    for (k = 0; k < SB_BACKEND_SLOTS; k++) {
+        const char *name = sb_backend_label(k);
         for (p = 0; name != NULL && p < SB_PRESENTED_COUNT; p++) {
             for (r = 0; r <= AUTH_MINTED; r++) {
                 unsigned long c = atomic_load(&auth_requests[k][p][r]);

@@ -26,11 +26,6 @@ void sb_metrics_request(size_t route_index, unsigned status, double ms);
 void sb_metrics_credential(const char *op, const char *profile,
                            enum sb_err_code result);
 
-/* The distinct `backend` label values kept (the first seen); later ones
- * count as "other", a missing or unsafe header value as "unknown". */
-#define SB_METRICS_BACKENDS_MAX 16
-#define SB_METRICS_BACKEND_LEN_MAX 32
-
 /* One forward-auth decision (sessionbridge_auth_requests_total): backend
  * is the X-Sessionbridge-Backend header (NULL when absent; only 1-32
  * bytes of [a-z0-9_-] are taken as a label), presented which of the

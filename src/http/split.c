@@ -2,22 +2,13 @@
  * (split.h). */
 #include "split.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <string.h>
 #include <time.h>
 
-#define NAME_MAX_LEN 32
-#define MINUTES 60
-#define SLOT_UNKNOWN SB_SPLIT_BACKENDS
-#define SLOT_OTHER (SB_SPLIT_BACKENDS + 1)
-#define SLOTS (SB_SPLIT_BACKENDS + 2)
+#include "backend_label.h"
 
-static char names[SB_SPLIT_BACKENDS][NAME_MAX_LEN + 1];
-static atomic_size_t published;       /* names readable without the lock */
-static pthread_mutex_t claim_lock = PTHREAD_MUTEX_INITIALIZER;
+#define MINUTES 60
+#define SLOTS SB_BACKEND_SLOTS
 
 /* One minute's counts per slot (slot = minute % 60), reset by the first
  * request of a minute. */
@@ -35,46 +26,6 @@ static long long this_minute(void)
     return (long long)ts.tv_sec / 60 * 60;
 }
 
-/* True when v may be shown as a backend name. */
-static bool name_ok(const char *v)
-{
-    size_t n;
-
-    for (n = 0; v[n] != '\0'; n++) {
-        char c = v[n];
-        if (n == NAME_MAX_LEN ||
-            !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '-'))
-            return false;
-    }
-    return n > 0;
-}
-
-/* The slot of backend: a published name's, a new one's (claimed under
- * the lock), "other" when all are taken, "unknown" when unusable. */
-static size_t slot_of(const char *backend)
-{
-    size_t i, n;
-
-    if (backend == NULL || !name_ok(backend))
-        return SLOT_UNKNOWN;
-    n = atomic_load_explicit(&published, memory_order_acquire);
-    for (i = 0; i < n; i++) {
-        if (strcmp(names[i], backend) == 0)
-            return i;
-    }
-    pthread_mutex_lock(&claim_lock);
-    n = atomic_load(&published);
-    for (i = 0; i < n && strcmp(names[i], backend) != 0; i++)
-        ;
-    if (i == n && n < SB_SPLIT_BACKENDS) {
-        snprintf(names[n], sizeof(names[n]), "%s", backend);
-        atomic_store_explicit(&published, n + 1, memory_order_release);
-    }
-    pthread_mutex_unlock(&claim_lock);
-    return i < SB_SPLIT_BACKENDS ? i : SLOT_OTHER;
-}
-
 void sb_split_note(const char *backend)
 {
     long long m = this_minute(), seen;
@@ -86,7 +37,7 @@ void sb_split_note(const char *backend)
         for (k = 0; k < SLOTS; k++)
             atomic_store(&s->n[k], 0);
     }
-    atomic_fetch_add_explicit(&s->n[slot_of(backend)], 1,
+    atomic_fetch_add_explicit(&s->n[sb_backend_slot(backend)], 1,
                               memory_order_relaxed);
 }
 
@@ -94,7 +45,7 @@ json_t *sb_split_json(void)
 {
     unsigned long minute[SLOTS] = {0}, hour[SLOTS] = {0};
     long long now = this_minute();
-    size_t i, k, n = atomic_load_explicit(&published, memory_order_acquire);
+    size_t i, k;
     json_t *out = json_array();
 
     for (i = 0; i < MINUTES; i++) {
@@ -109,9 +60,8 @@ json_t *sb_split_json(void)
         }
     }
     for (k = 0; k < SLOTS && out != NULL; k++) {
-        const char *name = k < n ? names[k] : k == SLOT_UNKNOWN ? "unknown"
-                         : k == SLOT_OTHER ? "other" : NULL;
-        if (name == NULL || (k >= SB_SPLIT_BACKENDS && hour[k] == 0))
+        const char *name = sb_backend_label(k);
+        if (name == NULL || (k >= SB_BACKEND_NAMES && hour[k] == 0))
             continue;
         json_array_append_new(out, json_pack("{s:s, s:I, s:I}", "backend",
                                              name, "last_minute",

@@ -130,7 +130,7 @@ static bool backend_labels_safe(const char *text, size_t len)
                   *p == '_' || *p == '-'))
                 return false;
         }
-        if (n == 0 || n > SB_METRICS_BACKEND_LEN_MAX)
+        if (n == 0 || n > SB_BACKEND_NAME_LEN)
             return false;
     }
     return true;

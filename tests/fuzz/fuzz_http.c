@@ -21,6 +21,7 @@
 
 #include "fuzz_profile.h"
 #include "http/api.h"
+#include "http/backend_label.h"
 #include "http/metrics.h"
 #include "sessionbridge/jsonutil.h"
 

@@ -74,10 +74,7 @@ static bool quiet(const struct cli_pace *p, double latency)
 }
 
 /* Records a probe and sets the latency to the median of the last
- * CLI_PACE_WINDOW probes (of those taken, at the start).  A full window
- * whose median is below the idle latency lowers it: the PINGs at the
- * start may have met a busy moment, and an idle latency set too high
- * would never let the pace back off. */
+ * CLI_PACE_WINDOW probes (of those taken, at the start). */
 static void take_probe(struct cli_pace *p, double probe)
 {
     double v[CLI_PACE_WINDOW];
@@ -88,8 +85,6 @@ static void take_probe(struct cli_pace *p, double probe)
     n = p->probes < CLI_PACE_WINDOW ? p->probes : CLI_PACE_WINDOW;
     memcpy(v, p->recent, n * sizeof(*v));
     p->latency = cli_pace_baseline(v, n);
-    if (n == CLI_PACE_WINDOW && p->latency < p->baseline)
-        p->baseline = p->latency;
 }
 
 /*

@@ -11,8 +11,8 @@
  *    store's latency, measured with a PING before each step (the median
  *    of the last CLI_PACE_WINDOW, so one PING the OS did not schedule
  *    does not count), rises to twice its idle value (the median of PINGs
- *    at the start, or any lower median seen since); it grows them back a
- *    little at a time while the latency stays near idle.
+ *    at the start); it grows them back a little at a time while the
+ *    latency stays near idle.
  *  - rate (--rate N): at most N sessions removed per second, on average
  *    over the run, with at most CLI_PACE_CREDIT seconds of burst after a
  *    slow step.
@@ -52,8 +52,7 @@ enum cli_pace_mode {
 struct cli_pace {
     enum cli_pace_mode mode;
     double rate;         /* rate: sessions per second */
-    double baseline;     /* adaptive: idle PING round trip, seconds (the
-                            start's, or a lower median seen since) */
+    double baseline;     /* adaptive: idle PING round trip, seconds */
     double recent[CLI_PACE_WINDOW]; /* adaptive: the last probes, s */
     unsigned probes;     /* adaptive: probes taken so far */
     unsigned next_backoff; /* adaptive: no back-off before this many */

@@ -20,7 +20,7 @@
 # matching half) and `purge --all` (log every user out), each with every
 # pace in PACES (default "adaptive max": the default pace, and unpaced
 # with --rate max; "200000" would be --rate 200000), the store reloaded
-# before each run.
+# before each run; PURGES="profile all" chooses the purges.
 #
 #   SESSIONS=N PACES="adaptive max" tests/bench/bench_purge.sh [BUILD_DIR] [SESSIONS]
 #
@@ -30,6 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 SB_BUILD_DIR=$(cd "${1:-$here/../../build}" && pwd)
 N=${2:-${SESSIONS:-1000000}}
 PACES=${PACES:-adaptive max}
+PURGES=${PURGES:-profile all}
 INTERLEAVE=${INTERLEAVE:-3 1}
 USERS=$((N / 10))
 export SB_BUILD_DIR
@@ -196,7 +197,11 @@ pace_args() {
 }
 
 echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-for what in "--profile legacy" "--all"; do
+for purge in $PURGES; do
+    case $purge in
+        profile) what="--profile legacy" ;;
+        *) what="--all" ;;
+    esac
     for pace in $PACES; do
         load
         probe 5 "$SB_TMP/idle"

@@ -124,6 +124,13 @@ enum sb_bridge_presented sb_bridge_presented_add(const struct sb_config *cfg,
 /* "none", "legacy", "new" or "both". */
 const char *sb_bridge_presented_name(enum sb_bridge_presented p);
 
+/* The client's address as a codec binds sessions to it (Flask-Login's
+ * strong mode): the first entry of X-Forwarded-For, else of X-Real-IP
+ * (either may be NULL), into buf.  False when neither gives one: the
+ * surface then uses the peer's address. */
+bool sb_bridge_client_addr(const char *xff, const char *xri, char *buf,
+                           size_t size);
+
 /* The credential of c as its codec reads it (a cookie value
  * percent-decoded when the format escapes on the wire) into buf. */
 int sb_bridge_candidate_token(const struct sb_bridge_candidate *c, char *buf,

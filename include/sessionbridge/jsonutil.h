@@ -34,6 +34,10 @@ struct sb_buf {
  * holds no NUL byte (JSON's \u0000), so strlen() does not cut it short. */
 bool sb_json_is_c_string(const json_t *v);
 
+/* True when v holds the user id subject: as a string, or as an integer
+ * written out in decimal (a session field a format keeps the subject in). */
+bool sb_json_names_subject(const json_t *v, const char *subject);
+
 void sb_buf_init(struct sb_buf *b);
 void sb_buf_free(struct sb_buf *b);
 int sb_buf_append(struct sb_buf *b, const void *p, size_t n);

@@ -9,6 +9,7 @@
 #include "sessionbridge/bridge.h"
 #include "sessionbridge/cache.h"
 #include "sessionbridge/clock.h"
+#include "sessionbridge/jsonutil.h"
 #include "sessionbridge/log.h"
 
 /* Writes record `rec` with SET and the given flags (NX: only when absent;
@@ -65,19 +66,6 @@ static int store_record(struct sb_bridge *b, const struct sb_profile *p,
     return rc;
 }
 
-/* True when v holds subject (as a string, or an integer written out). */
-static bool holds_subject(const json_t *v, const char *subject)
-{
-    char num[32];
-
-    if (json_is_string(v))
-        return strcmp(json_string_value(v), subject) == 0;
-    if (!json_is_integer(v))
-        return false;
-    snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    return strcmp(num, subject) == 0;
-}
-
 /* A copy of s->data without the subject fields other profiles put there
  * (the subject travels in its own field of the canonical session), so a
  * translation P -> Q -> P gives back P's data exactly.  New reference. */
@@ -95,7 +83,7 @@ static json_t *data_for(const struct sb_config *cfg,
             (to->subject_field != NULL && strcmp(f, to->subject_field) == 0))
             continue;
         v = json_object_get(d, f);
-        if (v != NULL && holds_subject(v, s->subject))
+        if (v != NULL && sb_json_names_subject(v, s->subject))
             json_object_del(d, f);
     }
     return d;

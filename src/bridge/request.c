@@ -96,6 +96,32 @@ size_t sb_bridge_candidates(const struct sb_config *cfg,
     return n;
 }
 
+/* Copies the first comma-separated entry of v, trimmed, into buf. */
+static void first_entry(const char *v, char *buf, size_t size)
+{
+    size_t n;
+
+    while (*v == ' ' || *v == '\t')
+        v++;
+    n = strcspn(v, ", \t");
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, v, n);
+    buf[n] = '\0';
+}
+
+bool sb_bridge_client_addr(const char *xff, const char *xri, char *buf,
+                           size_t size)
+{
+    if (xff != NULL && *xff != '\0')
+        first_entry(xff, buf, size);
+    else if (xri != NULL && *xri != '\0')
+        first_entry(xri, buf, size);
+    else
+        return false;
+    return true;
+}
+
 int sb_bridge_candidate_token(const struct sb_bridge_candidate *c, char *buf,
                               size_t size, struct sb_err *err)
 {

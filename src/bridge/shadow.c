@@ -8,6 +8,7 @@
 
 #include "sessionbridge/bridge.h"
 #include "sessionbridge/clock.h"
+#include "sessionbridge/jsonutil.h"
 
 #define FIELD_NAME_MAX 48 /* longest data key written into `fields` */
 
@@ -28,19 +29,6 @@ static bool same_string(const char *a, const char *b)
            (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* True when v holds subject (as a string, or an integer written out). */
-static bool holds_subject(const json_t *v, const char *subject)
-{
-    char num[32];
-
-    if (json_is_string(v))
-        return strcmp(json_string_value(v), subject) == 0;
-    if (!json_is_integer(v))
-        return false;
-    snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    return strcmp(num, subject) == 0;
-}
-
 /* Removes from data (canonical names) the key `field` of profile p, or
  * the canonical name p renames it to, when it holds subject. */
 static void drop_subject_field(json_t *data, const struct sb_profile *p,
@@ -55,7 +43,7 @@ static void drop_subject_field(json_t *data, const struct sb_profile *p,
             name = p->renames[i].canonical_field;
     }
     v = json_object_get(data, name);
-    if (v != NULL && holds_subject(v, subject))
+    if (v != NULL && sb_json_names_subject(v, subject))
         json_object_del(data, name);
 }
 

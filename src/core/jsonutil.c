@@ -65,6 +65,18 @@ bool sb_json_is_c_string(const json_t *v)
            strlen(json_string_value(v)) == json_string_length(v);
 }
 
+bool sb_json_names_subject(const json_t *v, const char *subject)
+{
+    char num[32];
+
+    if (json_is_string(v))
+        return strcmp(json_string_value(v), subject) == 0;
+    if (!json_is_integer(v))
+        return false;
+    snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    return strcmp(num, subject) == 0;
+}
+
 void sb_buf_init(struct sb_buf *b)
 {
     b->data = NULL;

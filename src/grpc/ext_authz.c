@@ -20,21 +20,6 @@
 #define RAW_MAX (sizeof(((struct sb_grpc_check_in *)0)->raw) / \
                  sizeof(char *))
 
-/* Copies the first comma-separated entry of v, trimmed, into buf (as the
- * HTTP API reads X-Forwarded-For). */
-static void first_entry(const char *v, char *buf, size_t size)
-{
-    size_t n;
-
-    while (*v == ' ' || *v == '\t')
-        v++;
-    n = strcspn(v, ", \t");
-    if (n >= size)
-        n = size - 1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-}
-
 /* The slot of in for header name (the ones Check reads), or NULL. */
 static const char **slot_of(struct sb_grpc_check_in *in, const char *name,
                             const char **xff, const char **xri)
@@ -156,15 +141,12 @@ int sb_grpc_check_read(const uint8_t *req, size_t len,
             read_header_map(in, http->header_map, &xff, &xri, err) != 0)
             return -1;
     }
-    if (xff != NULL && *xff != '\0')
-        first_entry(xff, in->addr, sizeof(in->addr));
-    else if (xri != NULL && *xri != '\0')
-        first_entry(xri, in->addr, sizeof(in->addr));
-    else if (attrs != NULL && attrs->source != NULL &&
-             attrs->source->address != NULL &&
-             attrs->source->address->socket_address != NULL)
-        first_entry(attrs->source->address->socket_address->address,
-                    in->addr, sizeof(in->addr));
+    if (!sb_bridge_client_addr(xff, xri, in->addr, sizeof(in->addr)) &&
+        attrs != NULL && attrs->source != NULL &&
+        attrs->source->address != NULL &&
+        attrs->source->address->socket_address != NULL)
+        sb_bridge_client_addr(attrs->source->address->socket_address->address,
+                              NULL, in->addr, sizeof(in->addr));
     return 0;
 }
 

@@ -360,20 +360,6 @@ struct sb_redis *sb_api_store(struct sb_http_req *req, struct sb_bridge *b)
     return r;
 }
 
-/* Copies the first comma-separated entry of v, trimmed, into buf. */
-static void first_entry(const char *v, char *buf, size_t size)
-{
-    size_t n;
-
-    while (*v == ' ' || *v == '\t')
-        v++;
-    n = strcspn(v, ", \t");
-    if (n >= size)
-        n = size - 1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-}
-
 void sb_api_codec_ctx(struct sb_http_req *req, struct sb_codec_ctx *ctx,
                       char *addr, size_t addr_size)
 {
@@ -382,11 +368,7 @@ void sb_api_codec_ctx(struct sb_http_req *req, struct sb_codec_ctx *ctx,
     bool loopback;
 
     ctx->now = sb_clock_now();
-    if (xff != NULL && *xff != '\0')
-        first_entry(xff, addr, addr_size);
-    else if (xri != NULL && *xri != '\0')
-        first_entry(xri, addr, addr_size);
-    else
+    if (!sb_bridge_client_addr(xff, xri, addr, addr_size))
         sb_http_peer(req, addr, addr_size, &loopback);
     ctx->client_addr = addr;
     ctx->user_agent = sb_http_header(req, "User-Agent");

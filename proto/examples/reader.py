@@ -6,7 +6,8 @@ proto/REDIS-LAYOUT.md) with redis-py.
     reader.py [--url ...] [--prefix ...] user SUBJECT
 
 Prints the session (or the user's sessions) as JSON; exits 1 when there is
-none.
+none.  A sid may begin with "-" (sids are base64url): put "--" before it,
+`reader.py session -- -AUJ9...`.
 """
 import argparse
 import json

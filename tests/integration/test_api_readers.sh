@@ -7,7 +7,8 @@
 
 sb_api_start
 
-PYR() { $SB_PY "$SB_SOURCE_DIR/proto/examples/reader.py" --url "$SB_REDIS_URL" "$@"; }
+# PYR KIND ID: "--" before the id, which may begin with "-" (base64url sids)
+PYR() { $SB_PY "$SB_SOURCE_DIR/proto/examples/reader.py" --url "$SB_REDIS_URL" "$1" -- "$2"; }
 export GO111MODULE=off GOCACHE=$SB_TMP/gocache GOPATH=$SB_TMP/gopath
 go build -o "$SB_TMP/reader" "$SB_SOURCE_DIR/proto/examples/reader.go" || { echo "go build failed"; exit 1; }
 GOR() { "$SB_TMP/reader" -addr "127.0.0.1:$SB_REDIS_PORT" "$@"; }

@@ -166,10 +166,10 @@ out=$(ctl sessions list --user u10 --json)
 check "sessions list --user: one JSON line" 1 "$(printf '%s\n' "$out" | wc -l)"
 check "sessions list --user: the session" "$LOGIN_SID u10 bridge" "$(json_get "$out" '["sid"]') $(json_get "$out" '["subject"]') $(json_get "$out" '["profile"]')"
 api GET "/v1/sessions/$LOGIN_SID"
-check "sessions show --json is the API's session" "$(json_get "$API_BODY" '')" "$(json_get "$(ctl sessions show "$LOGIN_SID" --json)" '')"
+check "sessions show --json is the API's session" "$(json_get "$API_BODY" '')" "$(json_get "$(ctl sessions show --json -- "$LOGIN_SID")" '')"
 check "...and is not empty" "$LOGIN_SID" "$(json_get "$API_BODY" '["sid"]')"
-check_match "sessions show: readable" "subject: +u10" "$(ctl sessions show "$LOGIN_SID")"
-check_match "sessions show: its data" '"theme": "dark"' "$(ctl sessions show "$LOGIN_SID")"
+check_match "sessions show: readable" "subject: +u10" "$(ctl sessions show -- "$LOGIN_SID")"
+check_match "sessions show: its data" '"theme": "dark"' "$(ctl sessions show -- "$LOGIN_SID")"
 ctl sessions show nosuchsid >/dev/null 2>"$SB_TMP/err"
 check "sessions show of a missing sid: exit 1" 1 $?
 check_match "...says so" "no session 'nosuchsid'" "$(cat "$SB_TMP/err")"

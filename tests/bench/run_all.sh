@@ -10,8 +10,8 @@
 #   bench_grpc.sh              (Envoy's Check over gRPC next to /v1/auth)
 # A failing benchmark is reported and the others still run; the exit status
 # says whether all of them ran.  About 1 min for the codecs, 2.5 min for
-# HTTP, 5 min for bench_auth.sh, and 3-4 min (and ~600 MB of Redis) for the 1,000,000-session purge,
-# 40 s for gRPC.
+# HTTP, 6 min for bench_auth.sh, 15-20 min (and ~600 MB of Redis) for the
+# 1,000,000-session purges (adaptive, then unpaced), 40 s for gRPC.
 # Not a test: the figures depend on the machine.
 #
 #   tests/bench/run_all.sh [BUILD_DIR]

@@ -108,40 +108,6 @@ check_match "the bridge recorded alice's sessions in Redis" '"sid"' "$body"
 
 # ---- 2. shift and roll back under load ----------------------------------
 mkdir -p "$SB_TMP/load"
-# load_failed WHAT: counts a failure of the load generator's protocol and
-# says why (its log's last lines when it is gone).
-load_failed() {
-    echo "FAIL - $1"
-    SB_FAILED=$((SB_FAILED + 1))
-    kill -0 "$LOAD_PID" 2>/dev/null || tail -n 5 "$SB_TMP/load/out.log"
-}
-# set_phase NAME: the load generator counts requests started from now on in
-# NAME (waits for its acknowledgement, at most PHASE_SECONDS).
-set_phase() {
-    local deadline=$((SECONDS + PHASE_SECONDS))
-    printf '%s\n' "$1" >"$SB_TMP/load/phase.tmp" && mv "$SB_TMP/load/phase.tmp" "$SB_TMP/load/phase"
-    PHASE_START=$SECONDS
-    until grep -qxF "$1" "$SB_TMP/load/ack" 2>/dev/null; do
-        kill -0 "$LOAD_PID" 2>/dev/null || { load_failed "load generator stopped before phase $1"; return 1; }
-        [ "$SECONDS" -lt "$deadline" ] ||
-            { load_failed "load generator did not enter phase $1 in $PHASE_SECONDS s"; return 1; }
-        sleep 0.05
-    done
-}
-# wait_requests N: until the current phase has N finished requests, at
-# most PHASE_SECONDS after the phase began.
-wait_requests() {
-    local n phase deadline=$((PHASE_START + PHASE_SECONDS))
-    while :; do
-        kill -0 "$LOAD_PID" 2>/dev/null || { load_failed "load generator stopped early"; return 1; }
-        { read -r n _ phase <"$SB_TMP/load/progress"; } 2>/dev/null
-        [ "${n:-0}" -ge "$1" ] && return 0
-        [ "$SECONDS" -lt "$deadline" ] ||
-            { load_failed "phase ${phase:-?} saw ${n:-0} of $1 requests in $PHASE_SECONDS s"; return 1; }
-        sleep 0.1
-    done
-}
-
 # shift PCT: the weight changes in a phase of its own ("to PCT%"), so the
 # phase "PCT%" holds only requests routed with the new weight.
 shift_to() {

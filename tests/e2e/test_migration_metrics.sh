@@ -33,33 +33,6 @@ e2e_start_nginx
 
 LOAD=$SB_TMP/load
 mkdir -p "$LOAD" "$SB_TMP/snap"
-load_failed() {
-    echo "FAIL - $1"
-    SB_FAILED=$((SB_FAILED + 1))
-    kill -0 "$LOAD_PID" 2>/dev/null || tail -n 5 "$LOAD/out.log"
-}
-# set_phase NAME: the generator counts requests begun from now on in NAME.
-set_phase() {
-    local deadline=$((SECONDS + PHASE_SECONDS))
-    printf '%s\n' "$1" >"$LOAD/phase.tmp" && mv "$LOAD/phase.tmp" "$LOAD/phase"
-    PHASE_START=$SECONDS
-    until grep -qxF "$1" "$LOAD/ack" 2>/dev/null; do
-        kill -0 "$LOAD_PID" 2>/dev/null || { load_failed "load generator stopped before phase $1"; return 1; }
-        [ "$SECONDS" -lt "$deadline" ] || { load_failed "phase $1 not entered in $PHASE_SECONDS s"; return 1; }
-        sleep 0.05
-    done
-}
-# wait_requests N: until the phase has N finished requests.
-wait_requests() {
-    local n phase deadline=$((PHASE_START + PHASE_SECONDS))
-    while :; do
-        kill -0 "$LOAD_PID" 2>/dev/null || { load_failed "load generator stopped early"; return 1; }
-        { read -r n _ phase <"$LOAD/progress"; } 2>/dev/null
-        [ "${n:-0}" -ge "$1" ] && return 0
-        [ "$SECONDS" -lt "$deadline" ] || { load_failed "phase ${phase:-?} saw ${n:-0} of $1 requests"; return 1; }
-        sleep 0.1
-    done
-}
 # pause NAME: a pause phase, returned from once no request is in flight.
 pause() {
     local deadline
@@ -89,6 +62,7 @@ LOAD_PID=$!
 sb_track "$LOAD_PID"
 # Every user has logged in (in phase "login") once the generator reports
 # progress; only then may a pause begin.
+# shellcheck disable=SC2034 # read by wait_requests (e2e.sh)
 PHASE_START=$SECONDS
 wait_requests 1
 

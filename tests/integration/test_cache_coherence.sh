@@ -16,7 +16,7 @@
 . "$(dirname "$0")/../harness/api.sh"
 
 sb_api_prepare
-sb_start_redis
+sb_start_redis --enable-debug-command local   # DEBUG SLEEP pauses it below
 sb_write_config "$SB_TMP/a.ini" "$SB_API_PROFILES" "[cache]
 entries = 1000
 ttl = 30"
@@ -127,11 +127,12 @@ check "...and still refuses it" "401 revoked" "$(on "$URL_B" "$gap" legacy)"
 SB_URL=$URL_A login paused '{}' 3600
 pz=$(cred legacy)
 on "$URL_B" "$pz" legacy >/dev/null
-sb_redis debug sleep 2 >/dev/null &
+sb_redis debug sleep 2 >"$SB_TMP/pause" 2>&1 &
 pause_pid=$!
 sleep 0.3
 check_match "during the pause B answers 200 (cached, not stale) or 503" '^(200 paused|503 store_unavailable)$' "$(on "$URL_B" "$pz" legacy)"
 wait "$pause_pid"
+check "Redis was paused (DEBUG SLEEP answered)" OK "$(cat "$SB_TMP/pause")"
 check "B subscribed again after the pause" 0 "$(SB_WAIT=100 sb_wait_for subscribed "$URL_B" 1; echo $?)"
 after_invalidation env SB_URL="$URL_A" bash -c "curl -s -X DELETE -H 'X-Bridge-Token: $BTOK' $URL_A/v1/sessions/$LOGIN_SID"
 check "a revocation after the pause reaches B" "401 revoked" "$(on "$URL_B" "$pz" legacy)"
@@ -144,7 +145,7 @@ sb_stop_redis
 check "B notices Redis is gone" 0 "$(SB_WAIT=100 sb_wait_for subscribed "$URL_B" 0; echo $?)"
 check "B answers 503 while Redis is down, not from its cache" 503 \
     "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $(cookie legacy)" "$URL_B/v1/auth")"
-sb_start_redis
+sb_start_redis --enable-debug-command local
 check "B subscribes again after the restart" 0 "$(SB_WAIT=200 sb_wait_for subscribed "$URL_B" 1; echo $?)"
 # (a worker whose connection died with the old Redis answers one 503 first)
 answers_200() { [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $(cookie legacy)" "$URL_B/v1/auth")" = 200 ]; }

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/../harness/cli.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 
-sb_start_redis
+sb_start_redis --enable-debug-command local   # the back-off case makes it sleep
 sb_cli_config
 
 # proxy_start: a fresh counting proxy in front of the private Redis;
@@ -95,9 +95,13 @@ out=$(ctl purge --profile legacy --rate 0 --dry-run)
 check_match "--rate 0 is unpaced too (text summary)" "pace: +unpaced \(--rate max\)" "$out"
 check "--rate max: store consistent" ok "$(consistency)"
 
-# -- adaptive back-off: while another client makes Redis sleep, the purge
+# -- adaptive back-off: while another client keeps Redis asleep (DEBUG
+# SLEEP 0.05 back to back on one connection, for 3 s from the purge's
+# first write, far less than the purge can finish in meanwhile), the purge
 # sees its latency rise and slows down (less of the time, smaller
-# pipelines), as its summary reports
+# pipelines), as its summary reports.  A few sleeps launched one redis-cli
+# at a time were not enough: on a busy machine the purge's probes fell in
+# the gaps between them.
 sb_redis flushall >/dev/null
 populate --sessions 20000 --users 2000 --profiles legacy,new
 writes() { sb_redis info persistence | sed -n 's/^rdb_changes_since_last_save:\([0-9]*\).*/\1/p'; }
@@ -106,9 +110,20 @@ before=$(writes)
 "$SB_CTL" -c "$SB_TMP/sb.ini" purge --profile legacy --yes --json >"$SB_TMP/out" 2>"$SB_TMP/err" &
 pid=$!
 SB_WAIT=1200 sb_wait_for written_since "$before"
-for _ in $(seq 12); do sb_redis debug sleep 0.1 >/dev/null; done
-wait "$pid"
-check "back-off: the purge finished (exit 0)" 0 $?
+"$SB_PY" - "$SB_REDIS_PORT" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+end = time.monotonic() + 3
+while time.monotonic() < end:
+    s.sendall(b"*3\r\n$5\r\nDEBUG\r\n$5\r\nSLEEP\r\n$4\r\n0.05\r\n")
+    if s.recv(64) != b"+OK\r\n":
+        sys.exit("DEBUG SLEEP refused")
+PY
+sleeper=$!
+wait "$pid"; status=$?
+wait "$sleeper"
+check "back-off: Redis was kept asleep" 0 $?
+check "back-off: the purge finished (exit 0)" 0 "$status"
 check "back-off: all 10000 legacy sessions went" 10000 "$(json_get "$(cat "$SB_TMP/out")" '["sessions"]')"
 check "back-off: it backed off" yes "$([ "$(pace backoffs)" -ge 1 ] && echo yes || echo "no ($(cat "$SB_TMP/out"))")"
 check "back-off: down from half the time" yes "$("$SB_PY" -c 'import sys; print("yes" if float(sys.argv[1]) < 0.5 else "no")' "$(pace least_share)")"

@@ -299,7 +299,8 @@ enum sb_bridge_shadow sb_bridge_shadow(const struct sb_config *cfg,
 /* One header of a forward-auth answer. */
 struct sb_bridge_header {
     const char *name; /* static */
-    char *value;      /* owned; safe for a header (no control bytes) */
+    char *value;      /* owned by the answer (in its text, or on the heap);
+                         safe for a header (no control bytes) */
 };
 
 /* The forward-auth answer of a request: on success the identity, the
@@ -324,6 +325,10 @@ struct sb_bridge_auth {
     size_t nvalid;
     struct sb_bridge_header headers[SB_BRIDGE_AUTH_HEADERS_MAX];
     size_t nheaders;
+    unsigned heap_values;            /* bit i: headers[i].value is malloc'd */
+    size_t text_len;
+    char text[512];                  /* the values that fit, so an answer
+                                        costs no malloc per header */
 };
 
 /* Decides a forward-auth request (GET /v1/auth, Envoy's Check).  On

@@ -56,11 +56,19 @@ void sb_cache_set_subscribed(bool subscribed);
 
 /* The invalidation feed's socket (-1: none to watch) and whether its
  * reader holds messages it has not applied yet.  A lookup misses while
- * the socket has unread bytes or the reader is busy: a revocation Redis
- * has already sent this process is never answered from the cache, even
- * when the subscriber thread has not run yet (a loaded machine). */
-void sb_cache_set_feed(int fd);
+ * the reader is busy, or while the socket has unread bytes: a revocation
+ * Redis has already sent this process is not answered from the cache,
+ * even when the subscriber thread has not run yet (a loaded machine).
+ * Looking at the socket is a system call, so a thread that found it empty
+ * less than recheck_us microseconds ago trusts that (0: look every time):
+ * bytes that arrived meanwhile can go unnoticed for at most that long. */
+void sb_cache_set_feed(int fd, unsigned recheck_us);
 void sb_cache_feed_busy(bool busy);
+
+/* The recheck_us the invalidation subscriber gives: 0.1 ms, far below the
+ * time a caller needs to hear a revocation's acknowledgement and ask
+ * another bridge, and it spares most hits the poll at full load. */
+#define SB_CACHE_FEED_RECHECK_US 100
 
 /* A miss's ticket, taken before it asks the store (0: do not keep the
  * answer, the cache is not active). */

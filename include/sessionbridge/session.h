@@ -52,6 +52,10 @@ int sb_session_set_subject(struct sb_session *s, const char *subject,
 int sb_session_set_sid(struct sb_session *s, const char *sid,
                        struct sb_err *err);
 
+/* Sets s->profile to name (a configured profile's, so it fits; a longer
+ * one is cut at SB_PROFILE_NAME_MAX-1 bytes). */
+void sb_session_set_profile(struct sb_session *s, const char *name);
+
 /* True when sid is non-empty, short enough and uses only [A-Za-z0-9._:-]. */
 bool sb_sid_is_valid(const char *sid);
 

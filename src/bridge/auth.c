@@ -14,20 +14,49 @@
 /* Scratch for a credential as presented, per thread. */
 static __thread char presented[SB_TOKEN_MAX + 1];
 
-/* Appends header name: value (value copied, or taken when owned). */
+/* Room for n bytes at the end of a's header text, or NULL. */
+static char *text_room(struct sb_bridge_auth *a, size_t n)
+{
+    return n <= sizeof(a->text) - a->text_len ? a->text + a->text_len : NULL;
+}
+
+/* Appends header name: value as stored: in a's text, or on the heap when
+ * heap (then a frees it, also when the table is full). */
+static int push_header(struct sb_bridge_auth *a, const char *name,
+                       char *value, bool heap, struct sb_err *err)
+{
+    if (a->nheaders == SB_BRIDGE_AUTH_HEADERS_MAX) {
+        if (heap)
+            free(value);
+        return sb_err_set(err, SB_ERR_INTERNAL, "too many headers");
+    }
+    if (heap)
+        a->heap_values |= 1u << a->nheaders;
+    a->headers[a->nheaders].name = name;
+    a->headers[a->nheaders].value = value;
+    a->nheaders++;
+    return 0;
+}
+
+/* Appends header name: value; value is copied (into a's text when it
+ * fits), or taken when owned (a malloc'd string). */
 static int add_header(struct sb_bridge_auth *a, const char *name,
                       char *value, bool owned, struct sb_err *err)
 {
-    char *v = owned ? value : strdup(value);
+    size_t n;
+    char *room, *copy;
 
-    if (v == NULL || a->nheaders == SB_BRIDGE_AUTH_HEADERS_MAX) {
-        free(v);
-        return sb_err_set(err, SB_ERR_INTERNAL, "too many headers");
+    if (owned)
+        return push_header(a, name, value, true, err);
+    n = strlen(value) + 1;
+    if ((room = text_room(a, n)) != NULL) {
+        memcpy(room, value, n);
+        a->text_len += n;
+        return push_header(a, name, room, false, err);
     }
-    a->headers[a->nheaders].name = name;
-    a->headers[a->nheaders].value = v;
-    a->nheaders++;
-    return 0;
+    if ((copy = strdup(value)) == NULL)
+        return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
+    return push_header(a, name, copy, true, err);
 }
 
 /* The bytes a header value keeps: printable ASCII but '%'. */
@@ -43,15 +72,21 @@ static int add_safe_header(struct sb_bridge_auth *a, const char *name,
                            const char *value, struct sb_err *err)
 {
     size_t n = strlen(value);
-    char *buf = malloc(3 * n + 1);
+    char *room = text_room(a, 3 * n + 1);
+    char *buf = room != NULL ? room : malloc(3 * n + 1);
+    long written = -1;
 
-    if (buf == NULL ||
-        sb_percent_encode(value, n, header_byte_kept, NULL, buf,
-                          3 * n + 1) < 0) {
-        free(buf);
+    if (buf != NULL)
+        written = sb_percent_encode(value, n, header_byte_kept, NULL, buf,
+                                    3 * n + 1);
+    if (written < 0) {
+        if (room == NULL)
+            free(buf);
         return sb_err_set(err, SB_ERR_NOMEM, "out of memory");
     }
-    return add_header(a, name, buf, true, err);
+    if (room != NULL)
+        a->text_len += (size_t)written + 1;
+    return push_header(a, name, buf, room == NULL, err);
 }
 
 /* True when a and b name the same owner (both no one, or one subject). */
@@ -325,8 +360,11 @@ static void clear_headers(struct sb_bridge_auth *a)
     size_t i;
 
     for (i = 0; i < a->nheaders; i++)
-        free(a->headers[i].value);
+        if (a->heap_values & (1u << i))
+            free(a->headers[i].value);
     a->nheaders = 0;
+    a->heap_values = 0;
+    a->text_len = 0;
 }
 
 int sb_bridge_auth(struct sb_bridge *b, const struct sb_bridge_request *rq,

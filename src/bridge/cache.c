@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sessionbridge/crypto.h"
 #include "sessionbridge/store.h"
@@ -66,7 +67,10 @@ static atomic_bool subscribed;
 static atomic_uint_fast64_t generation = 1;
 static atomic_ulong hits, misses, invalidations, held, subscriptions;
 static atomic_int feed_fd = -1;
+static atomic_uint feed_recheck_us;
 static atomic_bool feed_busy;
+static __thread int64_t feed_seen_empty_us; /* this thread's last poll that
+                                               found the feed empty */
 
 /* A 64-bit hash of data with the process's seed: multiply-xorshift over
  * 8-byte words.  Only credentials that verified are ever stored, so
@@ -289,9 +293,19 @@ uint64_t sb_cache_ticket(void)
     return atomic_load_explicit(&generation, memory_order_acquire);
 }
 
-void sb_cache_set_feed(int fd)
+void sb_cache_set_feed(int fd, unsigned recheck_us)
 {
+    atomic_store_explicit(&feed_recheck_us, recheck_us, memory_order_relaxed);
     atomic_store_explicit(&feed_fd, fd, memory_order_release);
+}
+
+/* A monotonic clock in microseconds. */
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void sb_cache_feed_busy(bool busy)
@@ -300,19 +314,28 @@ void sb_cache_feed_busy(bool busy)
 }
 
 /* True when the feed may hold an invalidation not applied yet: bytes on
- * its socket (or the socket in error), else its reader busy.  In that
- * order: the subscriber marks itself busy before it reads the socket. */
+ * its socket (or the socket in error; not looked at again within
+ * recheck_us of finding it empty), else its reader busy.  In that order:
+ * the subscriber marks itself busy before it reads the socket. */
 static bool feed_pending(void)
 {
     struct pollfd p;
+    unsigned recheck = atomic_load_explicit(&feed_recheck_us,
+                                            memory_order_relaxed);
+    int64_t now = 0;
 
     p.fd = atomic_load_explicit(&feed_fd, memory_order_acquire);
     if (p.fd < 0)
         return false;
-    p.events = POLLIN;
-    p.revents = 0;
-    if (poll(&p, 1, 0) != 0)
-        return true;
+    if (recheck > 0)
+        now = mono_us();
+    if (recheck == 0 || now - feed_seen_empty_us >= (int64_t)recheck) {
+        p.events = POLLIN;
+        p.revents = 0;
+        if (poll(&p, 1, 0) != 0)
+            return true;
+        feed_seen_empty_us = now;
+    }
     return atomic_load_explicit(&feed_busy, memory_order_seq_cst);
 }
 
@@ -350,8 +373,7 @@ bool sb_cache_lookup(const struct sb_config *cfg, unsigned kind,
         out->issued_at = e->issued_at;
         out->expires_at = e->expires_at;
         out->data = json_incref(e->data);
-        snprintf(out->profile, sizeof(out->profile), "%s",
-                 cfg->profiles[e->used].name);
+        sb_session_set_profile(out, cfg->profiles[e->used].name);
         *used = &cfg->profiles[e->used];
         hit = true;
         break;

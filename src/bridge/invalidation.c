@@ -102,7 +102,7 @@ static void subscribe_once(const struct sb_config *cfg)
     freeReplyObject(rep);
     fd = sb_redis_fd(r);
     sb_cache_feed_busy(false);
-    sb_cache_set_feed(fd);
+    sb_cache_set_feed(fd, SB_CACHE_FEED_RECHECK_US);
     sb_cache_set_subscribed(true);
     sb_log(SB_LOG_INFO, "cache: subscribed to invalidations", "channel",
            channel, NULL);
@@ -119,7 +119,7 @@ static void subscribe_once(const struct sb_config *cfg)
             sb_cache_feed_busy(false);
     }
     sb_cache_set_subscribed(false);
-    sb_cache_set_feed(-1);
+    sb_cache_set_feed(-1, 0);
     if (!atomic_load(&stopping))
         sb_log(SB_LOG_WARN, "cache: invalidation subscription lost; "
                "serving from Redis until it is back", "reason", err.msg,

@@ -164,7 +164,7 @@ int sb_credential_decode(const struct sb_profile *p, const char *token,
     }
     if (sb_credential_map_in(p, out, err) != 0)
         goto err_reset;
-    snprintf(out->profile, sizeof(out->profile), "%s", p->name);
+    sb_session_set_profile(out, p->name);
     return 0;
 
 err_reset:
@@ -255,7 +255,7 @@ int sb_credential_encode(const struct sb_profile *p,
         goto out_free_data;
     }
     view.data = data;
-    snprintf(view.profile, sizeof(view.profile), "%s", p->name);
+    sb_session_set_profile(&view, p->name);
     rc = p->codec->encode(p, &view, ctx, out, err);
 out_free_data:
     json_decref(data);

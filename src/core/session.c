@@ -61,6 +61,14 @@ int sb_session_set_sid(struct sb_session *s, const char *sid,
     return 0;
 }
 
+void sb_session_set_profile(struct sb_session *s, const char *name)
+{
+    size_t n = strnlen(name, sizeof(s->profile) - 1);
+
+    memcpy(s->profile, name, n);
+    s->profile[n] = '\0';
+}
+
 int sb_sid_generate(char *buf, struct sb_err *err)
 {
     unsigned char raw[24];

@@ -1,9 +1,9 @@
 /* trace.c - request ids and W3C traceparent trace ids for the access log
  * (sessionbridge/trace.h). */
 #include "sessionbridge/trace.h"
+#include "sessionbridge/crypto.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -57,14 +57,13 @@ static uint64_t next_u64(void)
 
 void sb_request_id_new(char *buf)
 {
-    uint64_t a, b;
+    uint64_t ab[2];
 
     if ((id_state[0] | id_state[1]) == 0)
         seed_thread();
-    a = next_u64();
-    b = next_u64();
-    snprintf(buf, SB_REQUEST_ID_MAX + 1, "%016llx%016llx",
-             (unsigned long long)a, (unsigned long long)b);
+    ab[0] = next_u64();
+    ab[1] = next_u64();
+    sb_hex_encode(ab, sizeof(ab), buf);
 }
 
 /* True when v[0..n) are lower-case hex digits, not all '0'

@@ -25,7 +25,6 @@ bool sb_api_authorize(struct sb_http_req *req, enum sb_api_access access)
                         : access == SB_API_STATUS        ? SB_OPEN_STATUS
                                                          : 0;
     enum sb_role role;
-    char peer[64];
     bool loopback;
 
     if (tok != NULL) {
@@ -44,7 +43,7 @@ bool sb_api_authorize(struct sb_http_req *req, enum sb_api_access access)
         return true;
     }
     if (open_bit != 0 && (cfg->open_on_loopback & open_bit)) {
-        sb_http_peer(req, peer, sizeof(peer), &loopback);
+        sb_http_peer(req, &loopback);
         if (loopback)
             return true;
     }
@@ -368,9 +367,10 @@ void sb_api_codec_ctx(struct sb_http_req *req, struct sb_codec_ctx *ctx,
     bool loopback;
 
     ctx->now = sb_clock_now();
-    if (!sb_bridge_client_addr(xff, xri, addr, addr_size))
-        sb_http_peer(req, addr, addr_size, &loopback);
-    ctx->client_addr = addr;
+    if (sb_bridge_client_addr(xff, xri, addr, addr_size))
+        ctx->client_addr = addr;
+    else
+        ctx->client_addr = sb_http_peer(req, &loopback);
     ctx->user_agent = sb_http_header(req, "User-Agent");
 }
 

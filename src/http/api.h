@@ -117,7 +117,8 @@ struct sb_redis *sb_api_store(struct sb_http_req *req, struct sb_bridge *b);
 
 /* The request's context for codecs: now (sb_clock_now), the client
  * address (first X-Forwarded-For entry, else X-Real-IP, else the peer)
- * and User-Agent; addr is the caller's buffer for the address. */
+ * and User-Agent; addr is the caller's buffer for a forwarded address
+ * (the peer's stays in req).  ctx borrows from both and from req. */
 void sb_api_codec_ctx(struct sb_http_req *req, struct sb_codec_ctx *ctx,
                       char *addr, size_t addr_size);
 

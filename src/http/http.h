@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -39,6 +40,8 @@ struct sb_http_req {
     char trace_id[SB_TRACE_ID_HEX + 1];     /* of a valid traceparent */
     char log_error[32];                /* the answer's error code, or "" */
     char log_profile[64];              /* the credential's profile, or "" */
+    char peer[INET6_ADDRSTRLEN];       /* sb_http_peer's text, once known */
+    bool peer_loopback;
 
     /* The response being built. */
     unsigned status;
@@ -98,9 +101,10 @@ long sb_http_path_param(const struct sb_http_req *req, unsigned n, char *buf,
 /* A request header, or NULL. */
 const char *sb_http_header(const struct sb_http_req *req, const char *name);
 
-/* The peer's address as text ("127.0.0.1"), and whether it is loopback. */
-void sb_http_peer(const struct sb_http_req *req, char *buf, size_t size,
-                  bool *loopback);
+/* The peer's address as text ("127.0.0.1", "unknown" when MHD cannot
+ * say), owned by req, and whether it is loopback.  Worked out once per
+ * request: the hot path asks twice (caller rules, then the codecs). */
+const char *sb_http_peer(struct sb_http_req *req, bool *loopback);
 
 /* Adds a response header; value is copied.  Repeats are allowed
  * (Set-Cookie).  Returns -1 when the header table is full. */

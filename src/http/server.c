@@ -226,26 +226,49 @@ const char *sb_http_header(const struct sb_http_req *req, const char *name)
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-void sb_http_peer(const struct sb_http_req *req, char *buf, size_t size,
-                  bool *loopback)
+/* Writes the IPv4 address a (host order) as dotted decimal; buf holds
+ * INET_ADDRSTRLEN.  inet_ntop formats through sprintf, a cost on every
+ * forward-auth request. */
+static void format_ipv4(uint32_t a, char *buf)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    int shift;
 
-    *loopback = false;
-    snprintf(buf, size, "unknown");
-    if (sa == NULL)
-        return;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-        inet_ntop(AF_INET, &in->sin_addr, buf, (socklen_t)size);
-        *loopback = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-        inet_ntop(AF_INET6, &in6->sin6_addr, buf, (socklen_t)size);
-        *loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+    for (shift = 24; shift >= 0; shift -= 8) {
+        unsigned octet = (a >> shift) & 0xff;
+        if (octet >= 100)
+            *buf++ = (char)('0' + octet / 100);
+        if (octet >= 10)
+            *buf++ = (char)('0' + octet / 10 % 10);
+        *buf++ = (char)('0' + octet % 10);
+        *buf++ = shift > 0 ? '.' : '\0';
     }
+}
+
+const char *sb_http_peer(struct sb_http_req *req, bool *loopback)
+{
+    const union MHD_ConnectionInfo *ci;
+    const struct sockaddr *sa;
+
+    if (req->peer[0] != '\0') {
+        *loopback = req->peer_loopback;
+        return req->peer;
+    }
+    ci = MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    sa = ci ? ci->client_addr : NULL;
+    strcpy(req->peer, "unknown");
+    req->peer_loopback = false;
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        uint32_t a = ntohl(in->sin_addr.s_addr);
+        format_ipv4(a, req->peer);
+        req->peer_loopback = (a >> 24) == 127;
+    } else if (sa != NULL && sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, req->peer, sizeof(req->peer));
+        req->peer_loopback = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+    }
+    *loopback = req->peer_loopback;
+    return req->peer;
 }
 
 int sb_http_add_header(struct sb_http_req *req, const char *name,
@@ -373,9 +396,13 @@ static enum MHD_Result queue_answer(struct sb_http_req *req)
     enum MHD_Result ret;
     size_t i;
 
-    resp = MHD_create_response_from_buffer(req->out.len,
-                                           req->out.data ? req->out.data : "",
-                                           MHD_RESPMEM_MUST_COPY);
+    /* an empty body (every forward-auth answer) needs no copy */
+    if (req->out.len == 0)
+        resp = MHD_create_response_from_buffer(0, (void *)"",
+                                               MHD_RESPMEM_PERSISTENT);
+    else
+        resp = MHD_create_response_from_buffer(req->out.len, req->out.data,
+                                               MHD_RESPMEM_MUST_COPY);
     if (resp == NULL)
         return MHD_NO;
     if (req->content_type != NULL)

@@ -55,7 +55,7 @@ void sb_ep_sessions_create(struct sb_http_req *req)
     s.data = data ? json_deep_copy(data) : json_object();
     s.issued_at = ctx.now;
     s.expires_at = ctx.now + ttl;
-    snprintf(s.profile, sizeof(s.profile), "%s", p ? p->name : "bridge");
+    sb_session_set_profile(&s, p ? p->name : "bridge");
     sb_api_bridge(req, &b);
     if (sb_bridge_create(&b, &s, &ctx, &creds, &err) != 0) {
         sb_api_fail(req, &err);

@@ -14,7 +14,7 @@
 #include "sessionbridge/store.h"
 #include "unit_run.h"
 
-static struct sb_profile profiles[1];
+static struct sb_profile profiles[1] = {{.name = "legacy"}};
 static struct sb_config cfg = {.profiles = profiles, .profile_count = 1};
 
 /* A session of subject with sid, and data holding `pad` bytes of text. */
@@ -62,6 +62,7 @@ static bool hit(const char *cred, const char *ua, const char *subject)
     if (found) {
         ck_assert_str_eq(s.subject, subject);
         ck_assert_ptr_eq(used, &profiles[0]);
+        ck_assert_str_eq(s.profile, "legacy");
     }
     sb_session_reset(&s);
     return found;
@@ -209,7 +210,7 @@ START_TEST(test_feed_pending)
     ck_assert_int_eq(pipe(fds), 0);
     start(1000, 1 << 24);
     put("frank-1", "UA", "frank", "sid-f", 10);
-    sb_cache_set_feed(fds[0]);
+    sb_cache_set_feed(fds[0], 0);
     ck_assert(hit("frank-1", "UA", "frank"));
     /* bytes on the socket: maybe a revocation, not read yet */
     ck_assert_int_eq(write(fds[1], "x", 1), 1);
@@ -223,9 +224,36 @@ START_TEST(test_feed_pending)
     /* the feed's socket closed under us: not served */
     close(fds[1]);
     ck_assert(!hit("frank-1", "UA", "frank"));
-    sb_cache_set_feed(-1);
+    sb_cache_set_feed(-1, 0);
     ck_assert(hit("frank-1", "UA", "frank"));
     close(fds[0]);
+    sb_cache_shutdown();
+}
+END_TEST
+
+/* With a recheck interval, a thread that just found the feed empty does
+ * not look again within it (an hour here, so the test never races it);
+ * the busy flag still counts on every lookup. */
+START_TEST(test_feed_recheck)
+{
+    int fds[2];
+
+    ck_assert_int_eq(pipe(fds), 0);
+    start(1000, 1 << 24);
+    put("gina-1", "UA", "gina", "sid-g", 10);
+    sb_cache_set_feed(fds[0], 3600u * 1000000u);
+    ck_assert(hit("gina-1", "UA", "gina"));   /* looked: empty */
+    ck_assert_int_eq(write(fds[1], "x", 1), 1);
+    ck_assert(hit("gina-1", "UA", "gina"));   /* within the interval */
+    sb_cache_feed_busy(true);
+    ck_assert(!hit("gina-1", "UA", "gina"));  /* the reader is at it */
+    sb_cache_feed_busy(false);
+    /* a new feed (a resubscription) is looked at every time again */
+    sb_cache_set_feed(fds[0], 0);
+    ck_assert(!hit("gina-1", "UA", "gina"));
+    sb_cache_set_feed(-1, 0);
+    close(fds[0]);
+    close(fds[1]);
     sb_cache_shutdown();
 }
 END_TEST
@@ -240,6 +268,7 @@ static Suite *cache_suite(void)
     tcase_add_test(tc, test_bounds);
     tcase_add_test(tc, test_races_and_subscription);
     tcase_add_test(tc, test_feed_pending);
+    tcase_add_test(tc, test_feed_recheck);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http/metrics.h"
+#include "http/observe.h"
 #include "service.h"
 #include "sessionbridge/clock.h"
 
@@ -34,6 +34,8 @@ static const char **slot_of(struct sb_grpc_check_in *in, const char *name,
         return xff;
     if (strcasecmp(name, "x-real-ip") == 0)
         return xri;
+    if (strcasecmp(name, "x-sessionbridge-backend") == 0)
+        return &in->backend;
     return NULL;
 }
 
@@ -319,8 +321,7 @@ void sb_grpc_ext_authz_check(const struct sb_grpc_call_info *call,
     ctx.client_addr = in.addr;
     ctx.user_agent = in.user_agent;
     if (sb_bridge_auth(&b, &in.rq, &ctx, &a, &err) != 0) {
-        sb_metrics_credential("auth", a.used ? a.used->name : "none",
-                              err.code);
+        sb_observe_auth_outcome(call->cfg, in.backend, &a, err.code);
         sb_bridge_auth_free(&a);
         if (sb_grpc_is_verdict(err.code))
             answer_denied(&err, ans);
@@ -329,9 +330,7 @@ void sb_grpc_ext_authz_check(const struct sb_grpc_call_info *call,
                          sb_err_code_name(err.code), err.msg);
         goto out;
     }
-    sb_metrics_credential("auth", a.used->name, SB_OK);
-    if (a.created)
-        sb_metrics_session_created(a.used->name);
+    sb_observe_auth_outcome(call->cfg, in.backend, &a, SB_OK);
     answer_ok(&a, ans);
     sb_bridge_auth_free(&a);
 out:

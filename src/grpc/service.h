@@ -98,9 +98,10 @@ struct sb_grpc_check_in {
     Envoy__Service__Auth__V3__CheckRequest *msg; /* owned */
     struct sb_bridge_request rq;
     const char *user_agent;   /* NULL when absent */
+    const char *backend;      /* x-sessionbridge-backend, NULL when absent */
     char addr[64];            /* "" when unknown */
     char *cookie_joined;      /* owned: raw "cookie" headers joined */
-    char *raw[4];             /* owned copies of raw header values */
+    char *raw[6];             /* owned copies of raw header values */
 };
 
 /* Unpacks a CheckRequest and reads its headers (the map, or Envoy's raw

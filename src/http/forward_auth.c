@@ -6,7 +6,6 @@
  * Set-Cookie, so an outage never replaces anyone's cookie). */
 #include "api.h"
 #include "endpoints.h"
-#include "metrics.h"
 #include "observe.h"
 
 void sb_ep_auth(struct sb_http_req *req)
@@ -16,7 +15,6 @@ void sb_ep_auth(struct sb_http_req *req)
     struct sb_bridge b;
     struct sb_codec_ctx ctx;
     struct sb_err err = {0};
-    const char *backend;
     char addr[64];
     size_t i;
     int rc;
@@ -26,15 +24,9 @@ void sb_ep_auth(struct sb_http_req *req)
     sb_api_codec_ctx(req, &ctx, addr, sizeof(addr));
     sb_api_bridge(req, &b);
     sb_api_bridge_request(req, &rq);
-    backend = sb_http_header(req, "X-Sessionbridge-Backend");
     rc = sb_bridge_auth(&b, &rq, &ctx, &a, &err);
-    sb_metrics_auth_request(backend, a.presented, rc == 0 ? SB_OK : err.code,
-                            a.minted);
-    sb_metrics_shadow(a.shadow);
     sb_observe_auth(req, &a, rc == 0 ? SB_OK : err.code);
     if (rc != 0) {
-        sb_metrics_credential("auth", a.used ? a.used->name : "none",
-                              err.code);
         sb_bridge_auth_free(&a);
         sb_http_add_header(req, "X-Session-Error", sb_err_code_name(err.code));
         sb_api_fail(req, &err);
@@ -44,10 +36,6 @@ void sb_ep_auth(struct sb_http_req *req)
     }
     for (i = 0; i < a.nheaders; i++)
         sb_http_add_header(req, a.headers[i].name, a.headers[i].value);
-    for (i = 0; i < a.nvalid; i++)
-        sb_metrics_credential("auth", a.valid[i]->name, SB_OK);
-    if (a.created)
-        sb_metrics_session_created(a.used->name);
     sb_bridge_auth_free(&a);
     sb_http_reply_raw(req, 200, "text/plain", "", 0);
 }

@@ -96,7 +96,8 @@ class Stubs:
         headers = {k: v for k, v in (("cookie", r.get("cookie")),
                                      ("authorization", r.get("authorization")),
                                      ("user-agent", r.get("ua")),
-                                     ("x-forwarded-for", r.get("xff"))) if v}
+                                     ("x-forwarded-for", r.get("xff")),
+                                     ("x-sessionbridge-backend", r.get("backend"))) if v}
         if r.get("raw"):  # Envoy's encode_raw_headers: a list, raw values
             for k, v in headers.items():
                 for part in (v.split("; ") if k == "cookie" else [v]):

@@ -207,6 +207,30 @@ check "ApiKeys/Validate without a key: INVALID_ARGUMENT" "INVALID_ARGUMENT missi
 check "ApiKeys/Validate without a caller token: UNAUTHENTICATED" "UNAUTHENTICATED unauthenticated" "${G[5]-}"
 check "ApiKeys/Validate with a wrong caller token: UNAUTHENTICATED" "UNAUTHENTICATED unauthenticated" "${G[6]-}"
 
+# -- Check counts as GET /v1/auth does: sessionbridge_auth_requests_total
+# by the router's backend header (x-sessionbridge-backend; [route] mint
+# is set here, so a valid cookie counts as minted), and the credential
+# metrics
+auth_count() {
+    curl -s "$SB_URL/metrics" | awk -v b="backend=\"$1\"" -v r="result=\"$2\"" \
+        'index($1, "sessionbridge_auth_requests_total{") == 1 && index($1, b) && index($1, r) { n += $2 } END { print n + 0 }'
+}
+cred_count() {
+    curl -s "$SB_URL/metrics" | awk -v r="result=\"$1\"" \
+        'index($1, "sessionbridge_credentials_total{op=\"auth\",profile=\"legacy\"") == 1 && index($1, r) { n += $2 } END { print n + 0 }'
+}
+ok_before=$(auth_count grpc_app minted) revoked_before=$(auth_count grpc_app revoked)
+cred_before=$(cred_count active)
+gcalls <<EOF
+$(j method check caller "$BTOK" backend grpc_app cookie "${C[legacy,valid]}")
+$(j method check caller "$BTOK" backend grpc_app cookie "${C[legacy,valid]}")
+$(j method check caller "$BTOK" backend grpc_app cookie "${C[legacy,revoked]}")
+EOF
+check_match "Check with a backend header: OK" "^OK 0 " "${G[0]-}"
+check "Check counts in sessionbridge_auth_requests_total{backend,result}" 2 "$(( $(auth_count grpc_app minted) - ok_before ))"
+check "...and its denials by error code" 1 "$(( $(auth_count grpc_app revoked) - revoked_before ))"
+check "...and in sessionbridge_credentials_total{op=auth}" 2 "$(( $(cred_count active) - cred_before ))"
+
 # -- Callers: open_on_loopback = auth,validate opens Sessions/Validate on
 # loopback but not Check; a wrong token is refused everywhere.
 gcalls <<EOF

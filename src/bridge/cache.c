@@ -364,8 +364,13 @@ bool sb_cache_lookup(const struct sb_config *cfg, unsigned kind,
         if (e->hash != h || e->kind != kind || e->cfg != cfg ||
             !same_key(e, key, len, &c))
             continue;
-        if (e->deadline <= ctx->now)
+        if (e->deadline <= ctx->now) {
+            /* dropped now: an expired entry's memory does not wait for
+             * the ring to come round (the miss inserts a fresh one) */
+            unlink_entry(sh, e);
+            entry_free(e);
             break;
+        }
         out->subject = e->subject ? strdup(e->subject) : NULL;
         if (e->subject != NULL && out->subject == NULL)
             break;

@@ -48,10 +48,12 @@ static void put(const char *cred, const char *ua, const char *subject,
     sb_session_reset(&s);
 }
 
-/* Whether `cred` in context ua hits; on a hit checks it names subject. */
-static bool hit(const char *cred, const char *ua, const char *subject)
+/* Whether `cred` in context ua hits at time now; on a hit checks it
+ * names subject. */
+static bool hit_at(const char *cred, const char *ua, const char *subject,
+                   int64_t now)
 {
-    struct sb_codec_ctx ctx = {.now = 1700000001, .client_addr = "10.0.0.1",
+    struct sb_codec_ctx ctx = {.now = now, .client_addr = "10.0.0.1",
                                .user_agent = ua};
     const struct sb_profile *used = NULL;
     struct sb_session s;
@@ -66,6 +68,12 @@ static bool hit(const char *cred, const char *ua, const char *subject)
     }
     sb_session_reset(&s);
     return found;
+}
+
+/* hit_at a second after put's time, within the backstop ttl. */
+static bool hit(const char *cred, const char *ua, const char *subject)
+{
+    return hit_at(cred, ua, subject, 1700000001);
 }
 
 static unsigned long held(void)
@@ -90,6 +98,20 @@ START_TEST(test_exact_key)
     ck_assert(!hit("cookie-b", "UA/1", "alice"));
     ck_assert(!hit("cookie-a", "UA/2", "alice")); /* another browser */
     ck_assert(!hit("cookie-", "UA/1", "alice"));
+    sb_cache_shutdown();
+}
+END_TEST
+
+/* Past the backstop ttl (5 s here) an entry misses and is gone at once,
+ * not left to the ring. */
+START_TEST(test_expired_dropped)
+{
+    start(1000, 1 << 24);
+    put("hank-1", "UA", "hank", "sid-h", 10);
+    ck_assert(hit_at("hank-1", "UA", "hank", 1700000004));
+    ck_assert_uint_eq(held(), 1);
+    ck_assert(!hit_at("hank-1", "UA", "hank", 1700000005));
+    ck_assert_uint_eq(held(), 0);
     sb_cache_shutdown();
 }
 END_TEST
@@ -267,6 +289,7 @@ static Suite *cache_suite(void)
     tcase_add_test(tc, test_invalidate_sid_and_owner);
     tcase_add_test(tc, test_bounds);
     tcase_add_test(tc, test_races_and_subscription);
+    tcase_add_test(tc, test_expired_dropped);
     tcase_add_test(tc, test_feed_pending);
     tcase_add_test(tc, test_feed_recheck);
     suite_add_tcase(s, tc);

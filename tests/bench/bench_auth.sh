@@ -10,7 +10,8 @@
 #            a Flask cookie (Redis on a unix socket, [cache] defaults)
 # and the same behind nginx auth_request (upstream keepalive 64).  Rounds
 # alternate between the servers (wrk -t2 -cCONNECTIONS -dDURATION each);
-# each server's best round counts.  Then the ratios against the targets,
+# each server's best round counts.  Then the ratios against the targets
+# (of the best rounds, and the median over rounds of each round's pair),
 # the daemon's peak RSS, and how fast a revocation made on one bridge is
 # refused by a second bridge serving load (REVOCATIONS of them, and again
 # with the second bridge's invalidation connection killed first).
@@ -207,7 +208,7 @@ CASES=(
     "nginx auth_request -> Go peer|$N/go/ok.txt|gsess=$GORILLA"
     "nginx auth_request -> bridge, gorilla|$N/bridge/ok.txt|gsess=$GORILLA"
 )
-declare -A BEST_RPS BEST_P99 BEST_P50
+declare -A BEST_RPS BEST_P99 BEST_P50 ROUND_RPS ROUND_P99
 # to_ms "4.50ms" -> 4.5
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[^m]s$/) n *= 1000; printf "%.3f", n }'; }
 
@@ -223,6 +224,7 @@ for r in $(seq "$ROUNDS"); do
         bad=$(printf '%s\n' "$out" | awk '/Non-2xx/ {print $NF}')
         [ -n "$bad" ] && echo "  $name: $bad non-2xx answers in round $r" >&2
         echo "  round $r: $name: $rps req/s, p50 $p50 ms, p99 $p99 ms"
+        ROUND_RPS[$i,$r]=${rps:-0} ROUND_P99[$i,$r]=${p99:-0}
         if [ "${rps:-0}" -gt "${BEST_RPS[$i]:-0}" ]; then
             BEST_RPS[$i]=$rps BEST_P50[$i]=$p50 BEST_P99[$i]=$p99
         fi
@@ -254,6 +256,31 @@ ratio "bridge Flask / bare libmicrohttpd" "${BEST_RPS[3]}" "${BEST_RPS[0]}" 0.8
 ratio "bridge gorilla p99 / bare p99" "${BEST_P99[2]}" "${BEST_P99[0]}" "<1.5"
 ratio "bridge Flask p99 / bare p99" "${BEST_P99[3]}" "${BEST_P99[0]}" "<1.5"
 ratio "behind nginx: bridge / Go peer" "${BEST_RPS[9]}" "${BEST_RPS[8]}" 1.2
+
+# median_ratio A B rps|p99: the median over rounds of case A's figure over
+# case B's in the same round.  Rounds alternate, so the two of a pair ran
+# seconds apart on the same machine; a best round can be one lucky
+# outlier of one server alone.
+median_ratio() {
+    local r
+    for r in $(seq "$ROUNDS"); do
+        if [ "$3" = rps ]; then
+            echo "${ROUND_RPS[$1,$r]} ${ROUND_RPS[$2,$r]}"
+        else
+            echo "${ROUND_P99[$1,$r]} ${ROUND_P99[$2,$r]}"
+        fi
+    done | awk '$2 > 0 { print $1 / $2 }' | sort -g |
+        awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+echo
+echo "ratios (median over the rounds of each round's pair):"
+ratio "bridge gorilla / Go peer" "$(median_ratio 2 1 rps)" 1 2.0
+ratio "bridge Flask / Go peer" "$(median_ratio 3 1 rps)" 1 2.0
+ratio "bridge gorilla / bare libmicrohttpd" "$(median_ratio 2 0 rps)" 1 0.8
+ratio "bridge Flask / bare libmicrohttpd" "$(median_ratio 3 0 rps)" 1 0.8
+ratio "bridge gorilla p99 / bare p99" "$(median_ratio 2 0 p99)" 1 "<1.5"
+ratio "bridge Flask p99 / bare p99" "$(median_ratio 3 0 p99)" 1 "<1.5"
+ratio "behind nginx: bridge / Go peer" "$(median_ratio 9 8 rps)" 1 1.2
 
 entries=$(curl -s "http://127.0.0.1:$A/metrics" | awk '$1 == "sessionbridge_cache_entries" {print $2}')
 hwm_kb=$(awk '/VmHWM/ {print $2}' "/proc/$APID/status")

@@ -483,6 +483,18 @@ void sb_cache_insert(const struct sb_config *cfg, uint64_t ticket,
         entry_free(e);
         return;
     }
+    /* it replaces the entry of the same key: two workers that missed on
+     * one credential together both insert, and the older copy would
+     * only wait for the ring */
+    for (old = sh->buckets[e->hash & (sh->nbuckets - 1)]; old != NULL;
+         old = old->next) {
+        if (old->hash == e->hash && old->kind == kind && old->cfg == cfg &&
+            same_key(old, key, len, &c)) {
+            unlink_entry(sh, old);
+            entry_free(old);
+            break;
+        }
+    }
     /* the oldest entries go until the new one has a slot and fits */
     for (i = 0; i < sh->cap; i++) {
         old = sh->ring[(sh->hand + i) % sh->cap];

@@ -103,7 +103,7 @@ START_TEST(test_exact_key)
 END_TEST
 
 /* Past the backstop ttl (5 s here) an entry misses and is gone at once,
- * not left to the ring. */
+ * not left to the ring; a second insert of one key replaces the first. */
 START_TEST(test_expired_dropped)
 {
     start(1000, 1 << 24);
@@ -112,6 +112,11 @@ START_TEST(test_expired_dropped)
     ck_assert_uint_eq(held(), 1);
     ck_assert(!hit_at("hank-1", "UA", "hank", 1700000005));
     ck_assert_uint_eq(held(), 0);
+    /* two workers that missed together both insert: one entry stays */
+    put("hank-1", "UA", "hank", "sid-h", 10);
+    put("hank-1", "UA", "hank", "sid-h", 10);
+    ck_assert_uint_eq(held(), 1);
+    ck_assert(hit("hank-1", "UA", "hank"));
     sb_cache_shutdown();
 }
 END_TEST

@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,42 @@
 #include "sessionbridge/redis_latency.h"
 
 #define READ_CHUNK 16384
+
+/* hiredis's reply functions with arrays capped (sb_redis_reader_new),
+ * filled from the first reader made; whether this thread's reader last
+ * refused an array, to say so instead of hiredis's "Out of memory". */
+static redisReplyObjectFunctions capped_functions;
+static void *(*default_create_array)(const redisReadTask *, int);
+static pthread_mutex_t capped_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread bool array_refused;
+
+/* hiredis's own array constructor, up to SB_REDIS_REPLY_ARRAY_MAX
+ * elements; NULL beyond, which fails the reply. */
+static void *create_capped_array(const redisReadTask *task, int elements)
+{
+    if (elements > SB_REDIS_REPLY_ARRAY_MAX) {
+        array_refused = true;
+        return NULL;
+    }
+    return default_create_array(task, elements);
+}
+
+redisReader *sb_redis_reader_new(void)
+{
+    redisReader *r = redisReaderCreate();
+
+    if (r == NULL)
+        return NULL;
+    pthread_mutex_lock(&capped_lock);
+    if (default_create_array == NULL) {
+        capped_functions = *r->fn;
+        default_create_array = capped_functions.createArray;
+        capped_functions.createArray = create_capped_array;
+    }
+    pthread_mutex_unlock(&capped_lock);
+    r->fn = &capped_functions;
+    return r;
+}
 
 struct sb_redis_conn {
     int fd;
@@ -205,7 +242,7 @@ struct sb_redis_conn *sb_redis_conn_open(const struct sb_redis_dial *d,
     if (d->tls != NULL && tls_start(c, d, err) != 0)
         goto fail;
     set_timeouts(c->fd, d->command_ms);
-    c->reader = redisReaderCreate();
+    c->reader = sb_redis_reader_new();
     if (c->reader == NULL) {
         sb_err_set(err, SB_ERR_NOMEM, "out of memory");
         goto fail;
@@ -329,9 +366,15 @@ redisReply *sb_redis_conn_read(struct sb_redis_conn *c, struct sb_err *err)
             return NULL;
     }
     for (;;) {
+        array_refused = false;
         if (redisReaderGetReply(c->reader, &rep) != REDIS_OK) {
-            sb_err_set(err, SB_ERR_STORE, "Redis protocol error: %.80s",
-                       c->reader->errstr);
+            if (array_refused)
+                sb_err_set(err, SB_ERR_STORE, "Redis protocol error: a "
+                           "reply announced an array of over %d elements",
+                           SB_REDIS_REPLY_ARRAY_MAX);
+            else
+                sb_err_set(err, SB_ERR_STORE, "Redis protocol error: %.80s",
+                           c->reader->errstr);
             return NULL;
         }
         if (rep != NULL) {

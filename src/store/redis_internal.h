@@ -45,6 +45,19 @@ void sb_redis_conn_close(struct sb_redis_conn *c);
 int sb_redis_conn_append(struct sb_redis_conn *c, const char *cmd, size_t len,
                          struct sb_err *err);
 
+/* The most elements one reply array may announce (see
+ * sb_redis_reader_new). */
+#define SB_REDIS_REPLY_ARRAY_MAX (1 << 20)
+
+/* A hiredis reply reader that refuses an array announcing more than
+ * SB_REDIS_REPLY_ARRAY_MAX elements: hiredis 0.14 allocates an array's
+ * element table as soon as it reads the count, before any element
+ * arrives, so "*400000000" alone would cost 3 GB (fuzz_cluster_reply
+ * found it).  The largest reply the store asks for (a SCAN page, CLUSTER
+ * SLOTS, one user's sessions) is far smaller.  NULL when out of memory;
+ * free with redisReaderFree. */
+redisReader *sb_redis_reader_new(void);
+
 /* Sends what is queued, then reads the next reply (the caller frees it
  * with freeReplyObject).  NULL with SB_ERR_STORE on a timeout, a closed
  * connection or a protocol error: the connection is then unusable. */

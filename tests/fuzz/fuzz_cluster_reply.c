@@ -35,7 +35,7 @@ static void check_ranges(const struct sb_redis_slot_range *v, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    redisReader *rd = redisReaderCreate();
+    redisReader *rd = sb_redis_reader_new();
     char host[SB_CLUSTER_HOST_MAX];
     struct sb_err err = {0};
     unsigned slot, port;

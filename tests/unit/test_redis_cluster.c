@@ -1,10 +1,11 @@
 /* test_redis_cluster.c - what cluster mode parses and computes on its
  * own: hash slots (the values Redis documents), MOVED / ASK redirects,
- * and CLUSTER SLOTS answers fed through hiredis's reader as a node sends
- * them. */
+ * and CLUSTER SLOTS answers fed through the store's reply reader as a
+ * node sends them; and that reader's cap on announced arrays. */
 #include <check.h>
 #include <hiredis/hiredis.h>
 #include <hiredis/read.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,9 +73,10 @@ END_TEST
 /* One reply read from RESP text. */
 static redisReply *resp(const char *text)
 {
-    redisReader *rd = redisReaderCreate();
+    redisReader *rd = sb_redis_reader_new();
     void *rep = NULL;
 
+    ck_assert_ptr_nonnull(rd);
     ck_assert_int_eq(redisReaderFeed(rd, text, strlen(text)), REDIS_OK);
     ck_assert_int_eq(redisReaderGetReply(rd, &rep), REDIS_OK);
     ck_assert_ptr_nonnull(rep);
@@ -117,6 +119,39 @@ START_TEST(test_slots)
 }
 END_TEST
 
+/* An array may announce up to SB_REDIS_REPLY_ARRAY_MAX elements; one
+ * announcing more fails the reply before anything is allocated for it
+ * (hiredis alone would allocate the table at once: 3 GB here). */
+START_TEST(test_reader_caps_arrays)
+{
+    char text[64];
+    redisReader *rd;
+    redisReply *rep;
+    void *out = NULL;
+
+    snprintf(text, sizeof(text), "*%d\r\n", SB_REDIS_REPLY_ARRAY_MAX);
+    rd = sb_redis_reader_new();
+    ck_assert_int_eq(redisReaderFeed(rd, text, strlen(text)), REDIS_OK);
+    ck_assert_int_eq(redisReaderGetReply(rd, &out), REDIS_OK);
+    ck_assert_ptr_null(out); /* waits for its elements */
+    redisReaderFree(rd);
+    rd = sb_redis_reader_new();
+    snprintf(text, sizeof(text), "*%d\r\n", SB_REDIS_REPLY_ARRAY_MAX + 1);
+    ck_assert_int_eq(redisReaderFeed(rd, text, strlen(text)), REDIS_OK);
+    ck_assert_int_eq(redisReaderGetReply(rd, &out), REDIS_ERR);
+    redisReaderFree(rd);
+    rd = sb_redis_reader_new();
+    ck_assert_int_eq(redisReaderFeed(rd, "*400000000\r\n", 13), REDIS_OK);
+    ck_assert_int_eq(redisReaderGetReply(rd, &out), REDIS_ERR);
+    redisReaderFree(rd);
+    rep = resp("*2\r\n*1\r\n:7\r\n$2\r\nok\r\n"); /* nested: as before */
+    ck_assert_int_eq(rep->type, REDIS_REPLY_ARRAY);
+    ck_assert_int_eq(rep->element[0]->element[0]->integer, 7);
+    ck_assert_str_eq(rep->element[1]->str, "ok");
+    freeReplyObject(rep);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("redis_cluster");
@@ -125,6 +160,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_key_slot);
     tcase_add_test(tc, test_redirect);
     tcase_add_test(tc, test_slots);
+    tcase_add_test(tc, test_reader_caps_arrays);
     suite_add_tcase(s, tc);
     return s;
 }
